@@ -1,0 +1,11 @@
+using Escalation.Intake;
+using Escalation.ServiceDefaults;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddIntake();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.MapIntake();
+app.Run();

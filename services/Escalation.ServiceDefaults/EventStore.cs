@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using Escalation.Contracts;
+using JasperFx;
+using JasperFx.Events;
+using Marten;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using Weasel.Core;
+
+namespace Escalation.ServiceDefaults;
+
+public static class EventStore
+{
+    /// <summary>The one event store schema every service shares (DESIGN §3).</summary>
+    public const string EventsSchema = "events";
+
+    /// <summary>
+    /// Marten on <c>ConnectionStrings:postgres</c>: the shared events schema, the service's own document schema,
+    /// every case event type registered, and correlation, causation and header metadata on.
+    /// </summary>
+    public static MartenServiceCollectionExtensions.MartenConfigurationExpression AddEscalationMarten(
+        this IHostApplicationBuilder builder, string documentSchema, Action<StoreOptions>? configure = null)
+    {
+        var connectionString = builder.Configuration.GetConnectionString("postgres")
+            ?? throw new InvalidOperationException("ConnectionStrings:postgres is not configured.");
+
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: [ServiceDefaultsExtensions.ReadyTag]);
+
+        var marten = builder.Services.AddMarten(options =>
+            {
+                options.DatabaseSchemaName = documentSchema;
+                options.Events.DatabaseSchemaName = EventsSchema;
+                options.Events.StreamIdentity = StreamIdentity.AsGuid;
+                options.Events.MetadataConfig.CorrelationIdEnabled = true;
+                options.Events.MetadataConfig.CausationIdEnabled = true;
+                options.Events.MetadataConfig.HeadersEnabled = true;
+                options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
+                options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+                options.Events.AddEventTypes(CaseEventCatalog.All);
+                configure?.Invoke(options);
+            })
+            .UseNpgsqlDataSource();
+
+        // Registered before the bus and the daemon so that both start on a migrated schema.
+        builder.Services.AddHostedService<SchemaMigrator>();
+        return marten;
+    }
+
+    /// <summary>
+    /// Stamps the metadata every appended case event carries: correlation (case id), causation (what caused it),
+    /// the current trace context and the actor.
+    /// </summary>
+    public static void StampCaseMetadata(this IDocumentSession session, Guid caseId, string causationId, string actor, string? rulesVersion = null)
+    {
+        session.CorrelationId = caseId.ToString();
+        session.CausationId = causationId;
+        session.SetHeader(EventHeaders.Actor, actor);
+        if (rulesVersion is not null)
+        {
+            session.SetHeader(EventHeaders.RulesVersion, rulesVersion);
+        }
+
+        if (Activity.Current is { } activity && activity.IdFormat == ActivityIdFormat.W3C)
+        {
+            session.SetHeader(EventHeaders.TraceParent, activity.Id!);
+            if (!string.IsNullOrEmpty(activity.TraceStateString))
+            {
+                session.SetHeader(EventHeaders.TraceState, activity.TraceStateString);
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Applies the service's schema changes at start-up, one service at a time. Marten's own start-up migration gives up
+/// after about 400 ms when another process holds its migration lock, which happens whenever the six services start
+/// together; this waits on a Postgres advisory lock instead.
+/// </summary>
+internal sealed class SchemaMigrator(IDocumentStore store, NpgsqlDataSource dataSource) : IHostedService
+{
+    private const long MigrationLockKey = 0x4553_4341_4c41_54; // "ESCALAT"
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var acquire = new NpgsqlCommand("SELECT pg_advisory_lock(@key)", connection))
+        {
+            acquire.Parameters.AddWithValue("key", MigrationLockKey);
+            await acquire.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        try
+        {
+            await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        }
+        finally
+        {
+            await using var release = new NpgsqlCommand("SELECT pg_advisory_unlock(@key)", connection);
+            release.Parameters.AddWithValue("key", MigrationLockKey);
+            await release.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+internal sealed class PostgresHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var command = dataSource.CreateCommand("SELECT 1");
+            await command.ExecuteScalarAsync(cancellationToken);
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception exception)
+        {
+            return HealthCheckResult.Unhealthy("PostgreSQL does not answer.", exception);
+        }
+    }
+}

@@ -1,0 +1,31 @@
+using System.Diagnostics;
+using Escalation.Contracts;
+
+namespace Escalation.ServiceDefaults;
+
+/// <summary>Names of the activity sources and meters exported, and the trace context helpers for stored events.</summary>
+public static class Telemetry
+{
+    /// <summary>The platform's own activity source (the relay and the services' decisions).</summary>
+    public static readonly ActivitySource Source = new("Escalation.Platform");
+
+    public static readonly string[] ActivitySourceNames =
+        ["Escalation.Platform", "MassTransit", "Marten", "Npgsql", "Grpc.AspNetCore.Server", "Grpc.Net.Client"];
+
+    public static readonly string[] MeterNames =
+        ["Escalation.Platform", "MassTransit", "Marten", "Npgsql", "Microsoft.AspNetCore.Hosting", "Grpc.AspNetCore.Server"];
+
+    /// <summary>The trace context stored on an event, when it has a valid one.</summary>
+    public static ActivityContext? ContextFromHeaders(IReadOnlyDictionary<string, object>? headers)
+    {
+        if (headers is null || !headers.TryGetValue(EventHeaders.TraceParent, out var traceParent))
+        {
+            return null;
+        }
+
+        headers.TryGetValue(EventHeaders.TraceState, out var traceState);
+        return ActivityContext.TryParse(traceParent?.ToString(), traceState?.ToString(), isRemote: true, out var context)
+            ? context
+            : null;
+    }
+}
