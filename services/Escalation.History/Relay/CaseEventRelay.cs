@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using Escalation.Contracts;
+using Escalation.ServiceDefaults;
+using JasperFx.Events;
+using JasperFx.Events.Daemon;
+using JasperFx.Events.Projections;
+using Marten;
+using Marten.Subscriptions;
+using MassTransit;
+
+namespace Escalation.History.Relay;
+
+/// <summary>
+/// Publishes every committed case event to RabbitMQ in global sequence order (DESIGN §3): MessageId = the stored
+/// event's id, CorrelationId = the case id, and the event's stored trace context as the parent of the publish.
+/// Each publish awaits the broker's confirm; an exception rolls the page back, so Marten's checkpoint only
+/// advances past events the broker has confirmed. At-least-once: consumers dedupe by MessageId.
+/// </summary>
+public sealed partial class CaseEventRelay(IBus bus, ILogger<CaseEventRelay> logger) : SubscriptionBase
+{
+    public const string SubscriptionName = "case-event-relay";
+    public const string SequenceHeader = "escalation-sequence";
+    public const string StreamVersionHeader = "escalation-stream-version";
+
+    public override async Task<IChangeListener> ProcessEventsAsync(EventRange page, ISubscriptionController controller,
+        IDocumentOperations operations, CancellationToken cancellationToken)
+    {
+        foreach (var @event in page.Events)
+        {
+            if (@event.Data is ICaseEvent)
+            {
+                await PublishAsync(@event, cancellationToken);
+            }
+        }
+
+        if (page.Events.Count > 0)
+        {
+            LogPagePublished(page.Events.Count, page.SequenceFloor, page.SequenceCeiling);
+        }
+
+        return NullChangeListener.Instance;
+    }
+
+    private async Task PublishAsync(IEvent @event, CancellationToken cancellationToken)
+    {
+        var parent = Telemetry.ContextFromHeaders(@event.Headers);
+        using var activity = parent is { } context
+            ? Telemetry.Source.StartActivity($"relay {@event.EventTypeName}", ActivityKind.Producer, context)
+            : Telemetry.Source.StartActivity($"relay {@event.EventTypeName}", ActivityKind.Producer);
+        activity?.SetTag("escalation.case_id", @event.StreamId);
+        activity?.SetTag("escalation.sequence", @event.Sequence);
+
+        await bus.Publish(@event.Data, @event.Data.GetType(), publish =>
+        {
+            publish.MessageId = @event.Id;
+            publish.CorrelationId = @event.StreamId;
+            publish.Headers.Set(SequenceHeader, @event.Sequence);
+            publish.Headers.Set(StreamVersionHeader, @event.Version);
+        }, cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Relayed {Count} events, sequence {Floor} to {Ceiling}")]
+    private partial void LogPagePublished(int count, long floor, long ceiling);
+}

@@ -1,0 +1,16 @@
+namespace Escalation.History.Relay;
+
+public sealed record RelayOptions
+{
+    /// <summary>Events per page handed to the relay.</summary>
+    public int BatchSize { get; init; } = 500;
+
+    /// <summary>How often a standby instance tries to become the relay leader.</summary>
+    public int LeaderRetrySeconds { get; init; } = 2;
+
+    /// <summary>Daemon polling while events flow.</summary>
+    public int FastPollingMilliseconds { get; init; } = 20;
+
+    /// <summary>Daemon polling while idle.</summary>
+    public int SlowPollingMilliseconds { get; init; } = 50;
+}
