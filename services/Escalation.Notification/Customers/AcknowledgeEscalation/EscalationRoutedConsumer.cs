@@ -1,0 +1,59 @@
+using Escalation.Contracts;
+using Escalation.Contracts.Escalations;
+using Escalation.Notification.Channels;
+using Escalation.ServiceDefaults;
+using Marten;
+using MassTransit;
+
+namespace Escalation.Notification.Customers.AcknowledgeEscalation;
+
+/// <summary>
+/// Sends the customer acknowledgement for a routed escalation, then records it. Sending happens outside the append
+/// so that a concurrency retry of the append does not send again; a crash between send and append re-sends with the
+/// same Message-Id (at-least-once, deduplicable by the receiver).
+/// </summary>
+public sealed partial class EscalationRoutedConsumer(IDocumentStore store, EmailSender sender, TimeProvider time, ILogger<EscalationRoutedConsumer> logger)
+    : IConsumer<EscalationRouted>
+{
+    public async Task Consume(ConsumeContext<EscalationRouted> context)
+    {
+        var eventId = context.MessageId ?? throw new InvalidMessageException("EscalationRouted without a MessageId (the stored event id).");
+        var caseId = context.Message.CaseId;
+
+        await using (var query = store.QuerySession())
+        {
+            var state = await query.Events.AggregateStreamAsync<NotificationCase>(caseId, token: context.CancellationToken);
+            var email = AcknowledgeEscalation.Plan(state, context.Message, eventId);
+            if (email is null)
+            {
+                return;
+            }
+
+            await sender.SendAsync(email, context.CancellationToken);
+            LogSent(caseId, email.Language, email.Subject);
+
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await store.DecideAsync<NotificationCase>(caseId, eventId.ToString(), "service:notification",
+                        current => current is not null && current.Sent.Contains(email.NotificationId)
+                            ? []
+                            : [AcknowledgeEscalation.Sent(context.Message, email, time.GetUtcNow())],
+                        context.CancellationToken);
+                    return;
+                }
+                catch (Exception exception) when (attempt < 5 && exception is JasperFx.ConcurrencyException)
+                {
+                    LogAppendRetry(caseId, attempt);
+                }
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Case {CaseId}: customer acknowledgement sent ({Language}): {Subject}")]
+    private partial void LogSent(Guid caseId, string language, string subject);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Case {CaseId}: concurrent append while recording a notification (attempt {Attempt}); retrying")]
+    private partial void LogAppendRetry(Guid caseId, int attempt);
+}

@@ -1,0 +1,10 @@
+using Escalation.Notification;
+using Escalation.ServiceDefaults;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddNotification();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.Run();

@@ -1,0 +1,10 @@
+using Escalation.Routing;
+using Escalation.ServiceDefaults;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddRouting();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.Run();

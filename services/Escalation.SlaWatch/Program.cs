@@ -1,0 +1,10 @@
+using Escalation.ServiceDefaults;
+using Escalation.SlaWatch;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddSlaWatch();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.Run();

@@ -1,0 +1,10 @@
+using Escalation.ServiceDefaults;
+using Escalation.Triage;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddTriage();
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.Run();
