@@ -1,4 +1,6 @@
+using System.Text.Json;
 using Escalation.Contracts.Intake;
+using Escalation.ServiceDefaults;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Escalation.Intake.Contacts.ReceiveContact;
@@ -20,6 +22,7 @@ public static class ContactEndpoints
             .WithSummary("Record one contact (a message of a conversation) from a channel.")
             .WithDescription("Validates the contact, opens a case for a new conversation or appends to its open case. " +
                 "Idempotent per (channel, contactId) and per Idempotency-Key: a repeat returns the same case with duplicate=true.")
+            .Accepts<InboundContact>("application/json")
             .Produces<ContactAccepted>(StatusCodes.Status202Accepted)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict);
@@ -27,13 +30,13 @@ public static class ContactEndpoints
     }
 
     private static async Task<IResult> ReceiveAsync(
-        [FromBody] InboundContact? contact,
+        HttpRequest request,
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
         ContactReceiver receiver,
         HttpContext http,
         CancellationToken cancellationToken)
     {
-        var errors = new Dictionary<string, string[]>(ContactValidation.Validate(contact));
+        var (contact, errors) = await ReadContactAsync(request, cancellationToken);
         if (idempotencyKey is { Length: 0 or > MaxIdempotencyKeyLength })
         {
             errors["Idempotency-Key"] = [$"Idempotency-Key must be 1 to {MaxIdempotencyKeyLength} characters."];
@@ -52,6 +55,26 @@ public static class ContactEndpoints
         catch (IdempotencyKeyConflictException conflict)
         {
             return TypedResults.Problem(conflict.Message, statusCode: StatusCodes.Status409Conflict, title: "Idempotency-Key reused");
+        }
+    }
+
+    /// <summary>Reads the body itself so that malformed JSON is reported against the field at fault.</summary>
+    private static async Task<(InboundContact? Contact, Dictionary<string, string[]> Errors)> ReadContactAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (!request.HasJsonContentType())
+        {
+            return (null, new() { ["body"] = ["Content-Type must be application/json."] });
+        }
+
+        try
+        {
+            var contact = await JsonSerializer.DeserializeAsync<InboundContact>(request.Body, ContractJson.Options, cancellationToken);
+            return (contact, new Dictionary<string, string[]>(ContactValidation.Validate(contact)));
+        }
+        catch (JsonException malformed)
+        {
+            var field = string.IsNullOrEmpty(malformed.Path) || malformed.Path == "$" ? "body" : malformed.Path.TrimStart('$', '.');
+            return (null, new() { [field] = [$"Malformed JSON or wrong type: {malformed.Message}"] });
         }
     }
 }
