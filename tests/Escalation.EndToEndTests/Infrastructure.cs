@@ -1,0 +1,146 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Npgsql;
+using Testcontainers.PostgreSql;
+using Testcontainers.RabbitMq;
+
+namespace Escalation.EndToEndTests;
+
+/// <summary>
+/// The real servers: from ESCALATION_POSTGRES / ESCALATION_RABBITMQ (and ESCALATION_RABBITMQ_MANAGEMENT) when set,
+/// as CI does; otherwise Testcontainers. Each test run gets its own database and RabbitMQ virtual host.
+/// </summary>
+public sealed class Infrastructure : IAsyncDisposable
+{
+    private PostgreSqlContainer? _postgresContainer;
+    private RabbitMqContainer? _rabbitContainer;
+    private string _adminConnectionString = "";
+    private Uri? _management;
+
+    public string DatabaseName { get; } = $"e2e_{Guid.NewGuid():N}"[..20];
+    public string VirtualHost { get; } = $"e2e-{Guid.NewGuid():N}"[..16];
+    public string PostgresConnectionString { get; private set; } = "";
+    public string RabbitMqUri { get; private set; } = "";
+
+    public async Task StartAsync()
+    {
+        _adminConnectionString = Environment.GetEnvironmentVariable("ESCALATION_POSTGRES") ?? await StartPostgresContainerAsync();
+        var rabbit = Environment.GetEnvironmentVariable("ESCALATION_RABBITMQ") ?? await StartRabbitContainerAsync();
+        var management = Environment.GetEnvironmentVariable("ESCALATION_RABBITMQ_MANAGEMENT");
+        _management = management is not null ? new Uri(management) : _management;
+
+        await using (var admin = new NpgsqlConnection(_adminConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {DatabaseName}", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        PostgresConnectionString = new NpgsqlConnectionStringBuilder(_adminConnectionString) { Database = DatabaseName }.ConnectionString;
+
+        var broker = new Uri(rabbit);
+        var vhost = "/";
+        if (_management is not null)
+        {
+            await ManagementAsync(HttpMethod.Put, $"api/vhosts/{VirtualHost}", "");
+            await ManagementAsync(HttpMethod.Put, $"api/permissions/{VirtualHost}/{Credentials(broker).User}",
+                """{"configure":".*","write":".*","read":".*"}""");
+            vhost = VirtualHost;
+        }
+
+        RabbitMqUri = new UriBuilder(broker) { Path = "/" + Uri.EscapeDataString(vhost) }.Uri.ToString();
+    }
+
+    /// <summary>Messages ready or unacknowledged in this run's queues (null when the management API is not available).</summary>
+    public async Task<long?> MessagesInFlightAsync()
+    {
+        if (_management is null)
+        {
+            return null;
+        }
+
+        var json = await ManagementAsync(HttpMethod.Get, $"api/queues/{VirtualHost}", null);
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        return document.RootElement.EnumerateArray()
+            .Where(queue => !queue.GetProperty("name").GetString()!.EndsWith("_error", StringComparison.Ordinal))
+            .Sum(queue => (queue.TryGetProperty("messages", out var m) ? m.GetInt64() : 0));
+    }
+
+    /// <summary>Messages dead-lettered to <c>_error</c> queues, by queue.</summary>
+    public async Task<IReadOnlyDictionary<string, long>> ErrorQueuesAsync()
+    {
+        if (_management is null)
+        {
+            return new Dictionary<string, long>();
+        }
+
+        var json = await ManagementAsync(HttpMethod.Get, $"api/queues/{VirtualHost}", null);
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        return document.RootElement.EnumerateArray()
+            .Where(queue => queue.GetProperty("name").GetString()!.EndsWith("_error", StringComparison.Ordinal))
+            .ToDictionary(queue => queue.GetProperty("name").GetString()!, queue => queue.TryGetProperty("messages", out var m) ? m.GetInt64() : 0);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (_management is not null)
+            {
+                await ManagementAsync(HttpMethod.Delete, $"api/vhosts/{VirtualHost}", null);
+            }
+
+            if (_adminConnectionString.Length > 0)
+            {
+                await using var admin = new NpgsqlConnection(_adminConnectionString);
+                await admin.OpenAsync();
+                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {DatabaseName} WITH (FORCE)", admin);
+                await drop.ExecuteNonQueryAsync();
+            }
+        }
+        finally
+        {
+            if (_postgresContainer is not null) await _postgresContainer.DisposeAsync();
+            if (_rabbitContainer is not null) await _rabbitContainer.DisposeAsync();
+        }
+    }
+
+    private async Task<string> StartPostgresContainerAsync()
+    {
+        _postgresContainer = new PostgreSqlBuilder("postgres:15").WithCommand("-c", "max_connections=400").Build();
+        await _postgresContainer.StartAsync();
+        return new NpgsqlConnectionStringBuilder(_postgresContainer.GetConnectionString()) { Database = "postgres" }.ConnectionString;
+    }
+
+    private async Task<string> StartRabbitContainerAsync()
+    {
+        _rabbitContainer = new RabbitMqBuilder("rabbitmq:3.10-management").WithUsername("guest").WithPassword("guest").Build();
+        await _rabbitContainer.StartAsync();
+        _management = new Uri($"http://guest:guest@{_rabbitContainer.Hostname}:{_rabbitContainer.GetMappedPublicPort(15672)}/");
+        return _rabbitContainer.GetConnectionString();
+    }
+
+    private async Task<string> ManagementAsync(HttpMethod method, string path, string? body)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(_management!.GetLeftPart(UriPartial.Authority) + "/") };
+        var (user, password) = Credentials(_management);
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
+        using var request = new HttpRequestMessage(method, path.Replace("/", "/", StringComparison.Ordinal));
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        }
+
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return response.IsSuccessStatusCode || (method == HttpMethod.Delete && response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            ? text
+            : throw new InvalidOperationException($"RabbitMQ management {method} {path}: {(int)response.StatusCode} {text}");
+    }
+
+    private static (string User, string Password) Credentials(Uri uri)
+    {
+        var parts = Uri.UnescapeDataString(uri.UserInfo).Split(':', 2);
+        return (parts[0].Length > 0 ? parts[0] : "guest", parts.Length > 1 ? parts[1] : "guest");
+    }
+}

@@ -1,0 +1,233 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Escalation.Contracts.History.V1;
+using Npgsql;
+using RabbitMQ.Client;
+
+namespace Escalation.EndToEndTests;
+
+public sealed class OneEscalationEndToEndTests(PlatformFixture platform) : IClassFixture<PlatformFixture>
+{
+    private static readonly TimeSpan PipelineDeadline = TimeSpan.FromSeconds(60);
+
+    private static readonly string[] ExpectedTypes =
+        ["TicketOpened", "ContactReceived", "SlaClockStarted", "EscalationRequested", "EscalationRouted", "NotificationSent"];
+
+    /// <summary>Which event type each event type is caused by (the relay's MessageId becomes the causation id).</summary>
+    private static readonly Dictionary<string, string> CausedBy = new()
+    {
+        ["SlaClockStarted"] = "TicketOpened",
+        ["EscalationRequested"] = "ContactReceived",
+        ["EscalationRouted"] = "EscalationRequested",
+        ["NotificationSent"] = "EscalationRouted",
+    };
+
+    [Fact]
+    public async Task Contacts_over_AMQP_and_HTTP_each_escalate_exactly_once_in_causal_order()
+    {
+        var cancellation = TestContext.Current.CancellationToken;
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var amqpContact = Contact($"amqp-{run}", "Chatbot", "ja", "taro@example.jp", "請求が二重になっています。人と話したいです");
+        var httpContact = Contact($"http-{run}", "Chat", "en", "jane@example.com", "This is not helping. I want to talk to a human, please.");
+
+        await PublishRawAsync(amqpContact, traceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        var accepted = await PostAsync(httpContact, idempotencyKey: $"key-{run}");
+        Assert.Equal(HttpStatusCode.Accepted, accepted.Status);
+        Assert.False(accepted.Body.Duplicate);
+        Assert.StartsWith("ESC-", accepted.Body.Reference);
+
+        var amqpCaseId = await WaitForCaseOfContactAsync("Chatbot", $"amqp-{run}", cancellation);
+        var amqpHistory = await WaitForHistoryAsync(amqpCaseId, cancellation);
+        var httpHistory = await WaitForHistoryAsync(accepted.Body.CaseId, cancellation);
+
+        foreach (var history in new[] { amqpHistory, httpHistory })
+        {
+            AssertCompleteAndCausal(history);
+        }
+
+        AssertEscalation(amqpHistory, "人と話したい", "Functional");
+        AssertEscalation(httpHistory, "human", "Functional");
+        Assert.Equal("4bf92f3577b34da6a3ce929d0e0e4736", amqpHistory.Events.Single(e => e.Type == "TicketOpened").TraceId);
+        AssertMailArrived(amqpHistory.Reference, "ja");
+        AssertMailArrived(httpHistory.Reference, "en");
+
+        // The same contacts again, over both transports: nothing new may be appended.
+        await PublishRawAsync(amqpContact, traceParent: null);
+        var again = await PostAsync(httpContact, idempotencyKey: $"key-{run}");
+        var againWithoutKey = await PostAsync(httpContact, idempotencyKey: null);
+        Assert.True(again.Body.Duplicate);
+        Assert.True(againWithoutKey.Body.Duplicate);
+        Assert.Equal(accepted.Body.CaseId, again.Body.CaseId);
+        Assert.Equal(accepted.Body.CaseId, againWithoutKey.Body.CaseId);
+
+        await WaitUntilSettledAsync(cancellation);
+        AssertCompleteAndCausal(await GetHistoryAsync(amqpCaseId));
+        AssertCompleteAndCausal(await GetHistoryAsync(accepted.Body.CaseId));
+        Assert.DoesNotContain(await platform.Infrastructure.ErrorQueuesAsync(), queue => queue.Value > 0);
+    }
+
+    [Fact]
+    public async Task A_contact_with_a_missing_field_is_rejected_with_problem_details_naming_the_field()
+    {
+        var invalid = Contact($"bad-{Guid.NewGuid():N}", "Chat", "en", null, "") with { };
+        var response = await platform.Intake.PostAsJsonAsync("api/contacts", invalid, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.True(problem.RootElement.GetProperty("errors").TryGetProperty("text", out _));
+    }
+
+    private void AssertCompleteAndCausal(GetHistoryResponse history)
+    {
+        var types = history.Events.Select(e => e.Type).ToList();
+        Assert.Equal(ExpectedTypes.Order(), types.Order());
+        Assert.Equal("TicketOpened", types[0]);
+        Assert.Equal("ContactReceived", types[1]);
+
+        var byId = history.Events.ToDictionary(e => e.EventId);
+        foreach (var stored in history.Events)
+        {
+            Assert.Equal(history.CaseId, stored.CorrelationId);
+            Assert.False(string.IsNullOrEmpty(stored.Actor));
+            if (CausedBy.TryGetValue(stored.Type, out var causeType))
+            {
+                Assert.True(byId.TryGetValue(stored.CausationId, out var cause), $"{stored.Type}'s cause {stored.CausationId} is not in the stream");
+                Assert.Equal(causeType, cause.Type);
+                Assert.True(cause.Version < stored.Version, $"{stored.Type} (v{stored.Version}) precedes its cause {cause.Type} (v{cause.Version})");
+            }
+        }
+    }
+
+    private static void AssertEscalation(GetHistoryResponse history, string phrase, string type)
+    {
+        using var requested = JsonDocument.Parse(history.Events.Single(e => e.Type == "EscalationRequested").Json);
+        var root = requested.RootElement;
+        Assert.Equal(type, root.GetProperty("type").GetString());
+        var trigger = root.GetProperty("triggers")[0];
+        Assert.Equal("explicit-human-request", trigger.GetProperty("rule").GetString());
+        Assert.Contains(phrase, trigger.GetProperty("evidence").GetString());
+        var handoff = root.GetProperty("handoff");
+        Assert.Contains(history.Reference, handoff.GetProperty("summary").GetString());
+        Assert.Contains(phrase, handoff.GetProperty("transcript")[0].GetString());
+        Assert.Contains(phrase, handoff.GetProperty("triggerReason").GetString());
+
+        using var routed = JsonDocument.Parse(history.Events.Single(e => e.Type == "EscalationRouted").Json);
+        Assert.Equal(root.GetProperty("escalationId").GetString(), routed.RootElement.GetProperty("escalationId").GetString());
+        Assert.False(string.IsNullOrEmpty(routed.RootElement.GetProperty("team").GetString()));
+    }
+
+    private void AssertMailArrived(string reference, string language)
+    {
+        var mails = Directory.GetFiles(platform.MailDirectory).Select(File.ReadAllText).Where(mail => mail.Contains(reference)).ToList();
+        var mail = Assert.Single(mails);
+        Assert.Contains($"Content-Language: {language}", mail);
+    }
+
+    private async Task PublishRawAsync(object contact, string? traceParent)
+    {
+        var factory = new ConnectionFactory { Uri = new Uri(platform.Infrastructure.RabbitMqUri) };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        var properties = new BasicProperties { ContentType = "application/json", Persistent = true, Headers = new Dictionary<string, object?>() };
+        if (traceParent is not null)
+        {
+            properties.Headers["traceparent"] = traceParent;
+        }
+
+        await channel.BasicPublishAsync("escalation.inbound-contacts", "", mandatory: true, properties, JsonSerializer.SerializeToUtf8Bytes(contact));
+    }
+
+    private async Task<(HttpStatusCode Status, Accepted Body)> PostAsync(object contact, string? idempotencyKey)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/contacts") { Content = JsonContent.Create(contact) };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        using var response = await platform.Intake.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        return (response.StatusCode, JsonSerializer.Deserialize<Accepted>(text, JsonSerializerOptions.Web)!);
+    }
+
+    private async Task<Guid> WaitForCaseOfContactAsync(string channel, string contactId, CancellationToken cancellation)
+    {
+        await using var connection = new NpgsqlConnection(platform.Infrastructure.PostgresConnectionString);
+        await connection.OpenAsync(cancellation);
+        var caseId = await PollAsync(async () =>
+        {
+            await using var query = new NpgsqlCommand("SELECT data->>'caseId' FROM intake.mt_doc_receivedcontact WHERE id = @id", connection);
+            query.Parameters.AddWithValue("id", $"{channel}:{contactId}");
+            return await query.ExecuteScalarAsync(cancellation) as string;
+        }, $"intake never recorded {channel}:{contactId}");
+        return Guid.Parse(caseId);
+    }
+
+    private async Task<GetHistoryResponse> WaitForHistoryAsync(Guid caseId, CancellationToken cancellation) =>
+        await PollAsync(async () =>
+        {
+            var history = await GetHistoryAsync(caseId);
+            return history.Events.Any(e => e.Type == "NotificationSent") ? history : null;
+        }, $"case {caseId} never reached NotificationSent");
+
+    private async Task<GetHistoryResponse> GetHistoryAsync(Guid caseId) =>
+        await platform.History.GetHistoryAsync(new GetHistoryRequest { CaseId = caseId.ToString(), PageSize = 1000 });
+
+    /// <summary>Settled: no message in flight in any queue and the relay has published every committed event, twice in a row.</summary>
+    private async Task WaitUntilSettledAsync(CancellationToken cancellation)
+    {
+        await using var connection = new NpgsqlConnection(platform.Infrastructure.PostgresConnectionString);
+        await connection.OpenAsync(cancellation);
+        var quietChecks = 0;
+        await PollAsync(async () =>
+        {
+            await using var lag = new NpgsqlCommand(
+                "SELECT (SELECT coalesce(max(seq_id), 0) FROM events.mt_events) - " +
+                "(SELECT coalesce(max(last_seq_id), 0) FROM events.mt_event_progression WHERE name LIKE 'case-event-relay%')", connection);
+            var unpublished = (long)(await lag.ExecuteScalarAsync(cancellation))!;
+            var inFlight = await platform.Infrastructure.MessagesInFlightAsync() ?? 0;
+            quietChecks = unpublished == 0 && inFlight == 0 ? quietChecks + 1 : 0;
+            return quietChecks >= 3 ? "settled" : null;
+        }, "the pipeline did not settle");
+    }
+
+    private async Task<T> PollAsync<T>(Func<Task<T?>> probe, string failure) where T : class
+    {
+        var deadline = DateTime.UtcNow + PipelineDeadline;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await probe() is { } result)
+            {
+                return result;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"{failure} within {PipelineDeadline}.\n{platform.LogTails()}");
+    }
+
+    private static InboundContactJson Contact(string contactId, string channel, string language, string? email, string text) => new(
+        contactId,
+        $"conv-{contactId}",
+        channel,
+        new CustomerJson($"cust-{contactId}", "Test Customer", "Vip", language, email),
+        "Customer",
+        text,
+        DateTimeOffset.UtcNow,
+        Category: "billing",
+        BotConfidence: 0.35);
+
+    private sealed record Accepted(Guid CaseId, string Reference, bool Duplicate);
+
+    // What a non-.NET channel sends: plain JSON, enums as strings.
+    private sealed record CustomerJson(string Id, string Name, string Tier, string Language, string? Email);
+
+    private sealed record InboundContactJson(
+        string ContactId, string ConversationId, string Channel, CustomerJson Customer, string Author, string Text,
+        DateTimeOffset OccurredAt, string? Category = null, double? BotConfidence = null);
+}

@@ -1,0 +1,187 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Escalation.Contracts.History.V1;
+using Grpc.Net.Client;
+
+namespace Escalation.EndToEndTests;
+
+/// <summary>
+/// All six services as real processes (the built service assemblies) against the real Postgres and RabbitMQ, plus
+/// Postfix's smtp-sink as the mail server. Logs go to a temporary folder that failing tests print.
+/// </summary>
+public sealed class PlatformFixture : IAsyncLifetime
+{
+    public static readonly string[] Services = ["Intake", "Triage", "Routing", "SlaWatch", "Notification", "History"];
+    private static readonly TimeSpan StartupDeadline = TimeSpan.FromSeconds(90);
+
+    private readonly Dictionary<string, Process> _processes = [];
+    private readonly Dictionary<string, int> _httpPorts = [];
+    private Process? _smtpSink;
+    private GrpcChannel? _historyChannel;
+
+    public Infrastructure Infrastructure { get; } = new();
+    public string WorkDirectory { get; } = Directory.CreateTempSubdirectory("escalation-e2e-").FullName;
+    public string MailDirectory => Path.Combine(WorkDirectory, "mail");
+    public HttpClient Intake { get; private set; } = null!;
+    public CaseHistory.CaseHistoryClient History { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        await Infrastructure.StartAsync();
+        StartSmtpSink(out var smtpPort);
+
+        var grpcPort = FreePort();
+        foreach (var service in Services)
+        {
+            _httpPorts[service] = FreePort();
+        }
+
+        // Intake first: its schema migration creates the shared events schema; the rest then start together.
+        StartService("Intake", smtpPort, grpcPort);
+        await WaitUntilReadyAsync("Intake");
+        foreach (var service in Services.Skip(1))
+        {
+            StartService(service, smtpPort, grpcPort);
+        }
+
+        await Task.WhenAll(Services.Skip(1).Select(WaitUntilReadyAsync));
+
+        Intake = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_httpPorts["Intake"]}/") };
+        _historyChannel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
+        History = new CaseHistory.CaseHistoryClient(_historyChannel);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var process in _processes.Values.Append(_smtpSink).OfType<Process>())
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+
+            process.Dispose();
+        }
+
+        Intake?.Dispose();
+        _historyChannel?.Dispose();
+        await Infrastructure.DisposeAsync();
+    }
+
+    /// <summary>The last lines of every service log, for failure messages.</summary>
+    public string LogTails(int lines = 40) => string.Join("\n", Services.Select(service =>
+    {
+        var path = Path.Combine(WorkDirectory, $"{service}.log");
+        var tail = File.Exists(path) ? File.ReadLines(path).TakeLast(lines) : [];
+        return $"--- {service} ---\n{string.Join("\n", tail)}";
+    }));
+
+    private void StartService(string service, int smtpPort, int grpcPort)
+    {
+        var assembly = ServiceAssembly(service);
+        var start = new ProcessStartInfo("dotnet", [assembly])
+        {
+            WorkingDirectory = Path.GetDirectoryName(assembly)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        var url = $"http://127.0.0.1:{_httpPorts[service]}";
+        start.Environment["ConnectionStrings__postgres"] = Infrastructure.PostgresConnectionString;
+        start.Environment["ConnectionStrings__rabbitmq"] = Infrastructure.RabbitMqUri;
+        start.Environment["Urls"] = url;
+        start.Environment["ASPNETCORE_URLS"] = url;
+        start.Environment["Kestrel__Endpoints__Http__Url"] = service == "History" ? url : null;
+        start.Environment["Kestrel__Endpoints__Grpc__Url"] = service == "History" ? $"http://127.0.0.1:{grpcPort}" : null;
+        start.Environment["Notification__Smtp__Host"] = "127.0.0.1";
+        start.Environment["Notification__Smtp__Port"] = smtpPort.ToString();
+        start.Environment["Logging__LogLevel__Default"] = "Information";
+
+        var log = new StreamWriter(Path.Combine(WorkDirectory, $"{service}.log")) { AutoFlush = true };
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        process.OutputDataReceived += (_, line) => { if (line.Data is not null) lock (log) log.WriteLine(line.Data); };
+        process.ErrorDataReceived += (_, line) => { if (line.Data is not null) lock (log) log.WriteLine(line.Data); };
+        process.Exited += (_, _) => { lock (log) log.Dispose(); };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _processes[service] = process;
+    }
+
+    private async Task WaitUntilReadyAsync(string service)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_httpPorts[service]}/"), Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow + StartupDeadline;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_processes[service].HasExited)
+            {
+                throw new InvalidOperationException($"{service} exited with {_processes[service].ExitCode}.\n{LogTails()}");
+            }
+
+            try
+            {
+                using var response = await http.GetAsync("health/ready");
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            catch (TaskCanceledException)
+            {
+                // Busy starting.
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"{service} was not ready within {StartupDeadline}.\n{LogTails()}");
+    }
+
+    private void StartSmtpSink(out int port)
+    {
+        Directory.CreateDirectory(MailDirectory);
+        if (!OperatingSystem.IsWindows())
+        {
+            // smtp-sink drops root privileges to -u after binding, so that user must reach and write the dump folder.
+            File.SetUnixFileMode(WorkDirectory, (UnixFileMode)0x1ED); // 0755
+            File.SetUnixFileMode(MailDirectory, (UnixFileMode)0x1FF); // 0777
+        }
+
+        port = FreePort();
+        var executable = new[] { "/usr/sbin/smtp-sink", "/usr/bin/smtp-sink" }.FirstOrDefault(File.Exists)
+            ?? throw new InvalidOperationException("smtp-sink (Debian package postfix) is required: run infra/start-dependencies.sh.");
+        _smtpSink = Process.Start(new ProcessStartInfo(executable, ["-u", "nobody", "-d", Path.Combine(MailDirectory, "%Y%m%d%H%M%S."), $"127.0.0.1:{port}", "100"])
+        {
+            UseShellExecute = false,
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        });
+    }
+
+    private static string ServiceAssembly(string service)
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "Escalation.Platform.sln")))
+        {
+            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("Escalation.Platform.sln not found above the test binaries.");
+        }
+
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name; // bin/<Configuration>/net10.0
+        var path = Path.Combine(root, "services", $"Escalation.{service}", "bin", configuration, "net10.0", $"Escalation.{service}.dll");
+        return File.Exists(path) ? path : throw new FileNotFoundException($"Build the solution first: {path} is missing.");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
