@@ -1,0 +1,143 @@
+using System.Collections.Immutable;
+using Escalation.Contracts;
+using Escalation.Contracts.Escalations;
+using Escalation.Contracts.Notifications;
+using Escalation.Contracts.Sla;
+using Escalation.Notification.Customers.AcknowledgeEscalation;
+using Escalation.Routing.Escalations.RouteEscalation;
+using Escalation.SlaWatch.Clocks.StartClocks;
+using static Escalation.UnitTests.CaseFixtures;
+
+namespace Escalation.UnitTests;
+
+public sealed class RouteEscalationTests
+{
+    private static readonly EscalationMatrix Matrix = new EscalationMatrix
+    {
+        Version = "test-1",
+        Entries = [new MatrixEntry("billing", Tier.L1, "billing-support")],
+        DefaultTeams = new Dictionary<Tier, string> { [Tier.L1] = "frontline", [Tier.L2] = "leads", [Tier.L3] = "engineering" },
+        AcknowledgeWithin = Enum.GetValues<Priority>().ToDictionary(p => p, p => TimeSpan.FromMinutes(5 * ((int)p + 1))),
+    }.Validated();
+
+    private static EscalationRequested Requested(string capability, Tier to, Priority priority = Priority.P2) =>
+        new(CaseId, Guid.NewGuid(), EscalationType.Functional, [], priority, Tier.L0, to, capability,
+            new HandoffPacket("", [], ContactEntities.None, "unknown", [], [], "", []), "r1", Now);
+
+    [Fact]
+    public void The_matrix_entry_for_category_and_tier_wins()
+    {
+        var routed = Assert.IsType<EscalationRouted>(Assert.Single(RouteEscalation.Decide(RoutingCase.Create(Opened()), Requested("billing", Tier.L1), Matrix, Now)));
+
+        Assert.Equal("billing-support", routed.Team);
+        Assert.Equal(["billing"], routed.MatchedSkills);
+        Assert.Equal(Now + TimeSpan.FromMinutes(10), routed.AcknowledgeBy);
+        Assert.Equal("test-1", routed.MatrixVersion);
+    }
+
+    [Fact]
+    public void An_unknown_category_falls_back_to_the_tier_default_team()
+    {
+        var routed = (EscalationRouted)RouteEscalation.Decide(RoutingCase.Create(Opened()), Requested("returns", Tier.L2), Matrix, Now).Single();
+
+        Assert.Equal("leads", routed.Team);
+        Assert.Empty(routed.MatchedSkills);
+    }
+
+    [Fact]
+    public void An_escalation_is_routed_once()
+    {
+        var requested = Requested("billing", Tier.L1);
+        var state = RoutingCase.Create(Opened());
+        state = state.Apply((EscalationRouted)RouteEscalation.Decide(state, requested, Matrix, Now).Single());
+
+        Assert.Empty(RouteEscalation.Decide(state, requested, Matrix, Now));
+    }
+
+    [Fact]
+    public void An_incomplete_matrix_is_refused_at_start()
+    {
+        Assert.Throws<InvalidOperationException>(() => new EscalationMatrix().Validated());
+    }
+}
+
+public sealed class StartFirstResponseClockTests
+{
+    private static readonly SlaPolicy Policy = new SlaPolicy
+    {
+        Id = "default",
+        Version = 3,
+        FirstResponse = new Dictionary<CustomerTier, TimeSpan>
+        {
+            [CustomerTier.Standard] = TimeSpan.FromHours(4),
+            [CustomerTier.Vip] = TimeSpan.FromHours(1),
+            [CustomerTier.Strategic] = TimeSpan.FromMinutes(30),
+        },
+    }.Validated();
+
+    [Theory]
+    [InlineData(CustomerTier.Standard, 240)]
+    [InlineData(CustomerTier.Vip, 60)]
+    [InlineData(CustomerTier.Strategic, 30)]
+    public void A_ticket_starts_a_first_response_clock_due_by_the_customer_tier_target(CustomerTier tier, int minutes)
+    {
+        var opened = Opened(tier);
+
+        var started = Assert.IsType<SlaClockStarted>(Assert.Single(StartFirstResponseClock.Decide(SlaCase.Create(opened), opened, Policy)));
+
+        Assert.Equal(SlaMetric.FirstResponse, started.Metric);
+        Assert.Equal(opened.OpenedAt.AddMinutes(minutes), started.DueAt);
+        Assert.Equal(("default", 3), (started.PolicyId, started.PolicyVersion));
+    }
+
+    [Fact]
+    public void The_clock_starts_once_and_keeps_a_stable_id()
+    {
+        var opened = Opened();
+        var started = (SlaClockStarted)StartFirstResponseClock.Decide(SlaCase.Create(opened), opened, Policy).Single();
+
+        Assert.Empty(StartFirstResponseClock.Decide(SlaCase.Create(opened).Apply(started), opened, Policy));
+        Assert.Equal(started.ClockId, StartFirstResponseClock.ClockId(CaseId, SlaMetric.FirstResponse, 1));
+    }
+}
+
+public sealed class AcknowledgeEscalationTests
+{
+    private static EscalationRouted Routed(TimeSpan acknowledgeIn) =>
+        new(CaseId, Guid.NewGuid(), "billing-support", null, [], [], Now + acknowledgeIn, 0, "m1", Now);
+
+    private static NotificationCase Case(string language, string? email = "taro@example.jp", DateTimeOffset? firstResponseDue = null) =>
+        NotificationCase.Create(Opened(language: language) with { Customer = Customer(language: language, email: email) }) with { FirstResponseDue = firstResponseDue };
+
+    [Fact]
+    public void A_japanese_customer_gets_the_japanese_template_with_reference_and_expected_time()
+    {
+        var email = AcknowledgeEscalation.Plan(Case("ja"), Routed(TimeSpan.FromMinutes(15)), Guid.NewGuid());
+
+        Assert.NotNull(email);
+        Assert.Equal("ja", email.Language);
+        Assert.Contains("ESC-1000", email.Subject);
+        Assert.Contains("受付番号: ESC-1000", email.Body);
+        Assert.Contains("2026年11月23日 19:15", email.Body); // 10:15 UTC in Tokyo
+    }
+
+    [Fact]
+    public void Other_languages_fall_back_to_english_and_the_earlier_deadline()
+    {
+        var email = AcknowledgeEscalation.Plan(Case("fr", firstResponseDue: Now.AddMinutes(5)), Routed(TimeSpan.FromHours(1)), Guid.NewGuid());
+
+        Assert.NotNull(email);
+        Assert.Equal("en", email.Language);
+        Assert.Contains("2026-11-23 10:05 UTC", email.Body);
+    }
+
+    [Fact]
+    public void Nothing_is_sent_twice_for_the_same_event_nor_without_an_address()
+    {
+        var eventId = Guid.NewGuid();
+        var sent = Case("en") with { Sent = ImmutableHashSet.Create(AcknowledgeEscalation.NotificationId(eventId, Audience.Customer)) };
+
+        Assert.Null(AcknowledgeEscalation.Plan(sent, Routed(TimeSpan.FromMinutes(5)), eventId));
+        Assert.Null(AcknowledgeEscalation.Plan(Case("en", email: null), Routed(TimeSpan.FromMinutes(5)), Guid.NewGuid()));
+    }
+}
