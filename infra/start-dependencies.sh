@@ -52,6 +52,8 @@ else
   # -detached returns before the node registers with epmd, and await_startup fails at once until it has.
   for _ in $(seq 1 120); do as_root rabbitmqctl -q ping >/dev/null 2>&1 && break; sleep 0.5; done
   as_root rabbitmqctl -q await_startup --timeout 120 || fail "RabbitMQ did not finish starting; see /var/log/rabbitmq/"
+  # The management API (port 15672) is how the tests create a virtual host per run and watch queues drain.
+  as_root rabbitmq-plugins -q enable rabbitmq_management >/dev/null || fail "could not enable rabbitmq_management"
 fi
 
 # --- smtp-sink (Postfix's test SMTP server) for notification mail in the demo and the tests ---
@@ -64,4 +66,5 @@ cat <<INFO
 start-dependencies: ready
   ConnectionStrings__postgres=Host=localhost;Port=$PG_PORT;Database=$PG_DATABASE;Username=postgres;Password=$PG_PASSWORD
   ConnectionStrings__rabbitmq=amqp://guest:guest@localhost:5672/
+  RabbitMQ management: http://localhost:15672/ (guest/guest)
 INFO
