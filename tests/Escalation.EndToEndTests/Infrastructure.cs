@@ -81,6 +81,35 @@ public sealed class Infrastructure : IAsyncDisposable
             .ToDictionary(queue => queue.GetProperty("name").GetString()!, queue => queue.TryGetProperty("messages", out var m) ? m.GetInt64() : 0);
     }
 
+    /// <summary>Reads up to <paramref name="count"/> messages of a queue of this run, with their headers, and puts them back.</summary>
+    public async Task<IReadOnlyList<(string Payload, IReadOnlyDictionary<string, string> Headers)>> PeekMessagesAsync(string queue, int count)
+    {
+        if (!await QueueExistsAsync(queue))
+        {
+            return [];
+        }
+
+        var json = await ManagementAsync(HttpMethod.Post, $"api/queues/{VirtualHost}/{queue}/get",
+            $$"""{"count":{{count}},"ackmode":"ack_requeue_true","encoding":"auto"}""");
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        return document.RootElement.EnumerateArray().Select(message =>
+        {
+            var headers = message.GetProperty("properties").TryGetProperty("headers", out var h)
+                ? h.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ToString())
+                : new Dictionary<string, string>();
+            return (message.GetProperty("payload").GetString() ?? "", (IReadOnlyDictionary<string, string>)headers);
+        }).ToList();
+    }
+
+    private async Task<bool> QueueExistsAsync(string queue)
+    {
+        var json = await ManagementAsync(HttpMethod.Get, $"api/queues/{VirtualHost}", null);
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        return document.RootElement.EnumerateArray().Any(q => q.GetProperty("name").GetString() == queue);
+    }
+
+    public bool HasManagementApi => _management is not null;
+
     public async ValueTask DisposeAsync()
     {
         try

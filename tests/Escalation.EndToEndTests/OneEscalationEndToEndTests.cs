@@ -8,9 +8,9 @@ using RabbitMQ.Client;
 
 namespace Escalation.EndToEndTests;
 
-public sealed class OneEscalationEndToEndTests(PlatformFixture platform) : IClassFixture<PlatformFixture>
+public sealed class OneEscalationEndToEndTests(PlatformFixture platform)
 {
-    private static readonly TimeSpan PipelineDeadline = TimeSpan.FromSeconds(60);
+    private readonly PlatformDriver _driver = new(platform);
 
     private static readonly string[] ExpectedTypes =
         ["TicketOpened", "ContactReceived", "SlaClockStarted", "EscalationRequested", "EscalationRouted", "NotificationSent"];
@@ -29,16 +29,16 @@ public sealed class OneEscalationEndToEndTests(PlatformFixture platform) : IClas
     {
         var cancellation = TestContext.Current.CancellationToken;
         var run = Guid.NewGuid().ToString("N")[..8];
-        var amqpContact = Contact($"amqp-{run}", "Chatbot", "ja", "taro@example.jp", "請求が二重になっています。人と話したいです");
-        var httpContact = Contact($"http-{run}", "Chat", "en", "jane@example.com", "This is not helping. I want to talk to a human, please.");
+        var amqpContact = PlatformDriver.Contact($"amqp-{run}", "Chatbot", "ja", "taro@example.jp", "請求が二重になっています。人と話したいです");
+        var httpContact = PlatformDriver.Contact($"http-{run}", "Chat", "en", "jane@example.com", "This is not helping. I want to talk to a human, please.");
 
-        await PublishRawAsync(amqpContact, traceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
-        var accepted = await PostAsync(httpContact, idempotencyKey: $"key-{run}");
+        await _driver.PublishRawAsync(amqpContact, traceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        var accepted = await _driver.PostAsync(httpContact, idempotencyKey: $"key-{run}");
         Assert.Equal(HttpStatusCode.Accepted, accepted.Status);
         Assert.False(accepted.Body.Duplicate);
         Assert.StartsWith("ESC-", accepted.Body.Reference);
 
-        var amqpCaseId = await WaitForCaseOfContactAsync("Chatbot", $"amqp-{run}", cancellation);
+        var amqpCaseId = await _driver.WaitForCaseOfContactAsync("Chatbot", $"amqp-{run}", cancellation);
         var amqpHistory = await WaitForHistoryAsync(amqpCaseId, cancellation);
         var httpHistory = await WaitForHistoryAsync(accepted.Body.CaseId, cancellation);
 
@@ -49,14 +49,18 @@ public sealed class OneEscalationEndToEndTests(PlatformFixture platform) : IClas
 
         AssertEscalation(amqpHistory, "人と話したい", "Functional");
         AssertEscalation(httpHistory, "human", "Functional");
-        Assert.Equal("4bf92f3577b34da6a3ce929d0e0e4736", amqpHistory.Events.Single(e => e.Type == "TicketOpened").TraceId);
+        // One contact that escalates is one trace: every event of the case, whichever service appended it, carries
+        // the trace of the contact — for the AMQP contact, the trace its non-.NET publisher sent as traceparent.
+        Assert.All(amqpHistory.Events, e => Assert.Equal("4bf92f3577b34da6a3ce929d0e0e4736", e.TraceId));
+        Assert.Single(httpHistory.Events.Select(e => e.TraceId).Distinct());
+        Assert.NotEqual("", httpHistory.Events[0].TraceId);
         AssertMailArrived(amqpHistory.Reference, "ja");
         AssertMailArrived(httpHistory.Reference, "en");
 
         // The same contacts again, over both transports: nothing new may be appended.
-        await PublishRawAsync(amqpContact, traceParent: null);
-        var again = await PostAsync(httpContact, idempotencyKey: $"key-{run}");
-        var againWithoutKey = await PostAsync(httpContact, idempotencyKey: null);
+        await _driver.PublishRawAsync(amqpContact, traceParent: null);
+        var again = await _driver.PostAsync(httpContact, idempotencyKey: $"key-{run}");
+        var againWithoutKey = await _driver.PostAsync(httpContact, idempotencyKey: null);
         Assert.True(again.Body.Duplicate);
         Assert.True(againWithoutKey.Body.Duplicate);
         Assert.Equal(accepted.Body.CaseId, again.Body.CaseId);
@@ -65,13 +69,16 @@ public sealed class OneEscalationEndToEndTests(PlatformFixture platform) : IClas
         await WaitUntilSettledAsync(cancellation);
         AssertCompleteAndCausal(await GetHistoryAsync(amqpCaseId));
         AssertCompleteAndCausal(await GetHistoryAsync(accepted.Body.CaseId));
-        Assert.DoesNotContain(await platform.Infrastructure.ErrorQueuesAsync(), queue => queue.Value > 0);
+        // Case events never fault; intake's error queue may hold other tests' invalid contacts, but none of these.
+        Assert.DoesNotContain(await platform.Infrastructure.ErrorQueuesAsync(), queue => queue.Value > 0 && queue.Key != "intake-inbound-contact_error");
+        var deadLettered = await platform.Infrastructure.PeekMessagesAsync("intake-inbound-contact_error", 100);
+        Assert.DoesNotContain(deadLettered, message => message.Payload.Contains(run));
     }
 
     [Fact]
     public async Task A_contact_with_a_missing_field_is_rejected_with_problem_details_naming_the_field()
     {
-        var invalid = Contact($"bad-{Guid.NewGuid():N}", "Chat", "en", null, "") with { };
+        var invalid = PlatformDriver.Contact($"bad-{Guid.NewGuid():N}", "Chat", "en", null, "") with { };
         var response = await platform.Intake.PostAsJsonAsync("api/contacts", invalid, TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
@@ -126,49 +133,8 @@ public sealed class OneEscalationEndToEndTests(PlatformFixture platform) : IClas
         Assert.Contains($"Content-Language: {language}", mail);
     }
 
-    private async Task PublishRawAsync(object contact, string? traceParent)
-    {
-        var factory = new ConnectionFactory { Uri = new Uri(platform.Infrastructure.RabbitMqUri) };
-        await using var connection = await factory.CreateConnectionAsync();
-        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
-        var properties = new BasicProperties { ContentType = "application/json", Persistent = true, Headers = new Dictionary<string, object?>() };
-        if (traceParent is not null)
-        {
-            properties.Headers["traceparent"] = traceParent;
-        }
-
-        await channel.BasicPublishAsync("escalation.inbound-contacts", "", mandatory: true, properties, JsonSerializer.SerializeToUtf8Bytes(contact));
-    }
-
-    private async Task<(HttpStatusCode Status, Accepted Body)> PostAsync(object contact, string? idempotencyKey)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "api/contacts") { Content = JsonContent.Create(contact) };
-        if (idempotencyKey is not null)
-        {
-            request.Headers.Add("Idempotency-Key", idempotencyKey);
-        }
-
-        using var response = await platform.Intake.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, text);
-        return (response.StatusCode, JsonSerializer.Deserialize<Accepted>(text, JsonSerializerOptions.Web)!);
-    }
-
-    private async Task<Guid> WaitForCaseOfContactAsync(string channel, string contactId, CancellationToken cancellation)
-    {
-        await using var connection = new NpgsqlConnection(platform.Infrastructure.PostgresConnectionString);
-        await connection.OpenAsync(cancellation);
-        var caseId = await PollAsync(async () =>
-        {
-            await using var query = new NpgsqlCommand("SELECT data->>'caseId' FROM intake.mt_doc_receivedcontact WHERE id = @id", connection);
-            query.Parameters.AddWithValue("id", $"{channel}:{contactId}");
-            return await query.ExecuteScalarAsync(cancellation) as string;
-        }, $"intake never recorded {channel}:{contactId}");
-        return Guid.Parse(caseId);
-    }
-
     private async Task<GetHistoryResponse> WaitForHistoryAsync(Guid caseId, CancellationToken cancellation) =>
-        await PollAsync(async () =>
+        await _driver.PollAsync(async () =>
         {
             var history = await GetHistoryAsync(caseId);
             return history.Events.Any(e => e.Type == "NotificationSent") ? history : null;
@@ -183,7 +149,7 @@ public sealed class OneEscalationEndToEndTests(PlatformFixture platform) : IClas
         await using var connection = new NpgsqlConnection(platform.Infrastructure.PostgresConnectionString);
         await connection.OpenAsync(cancellation);
         var quietChecks = 0;
-        await PollAsync(async () =>
+        await _driver.PollAsync(async () =>
         {
             await using var lag = new NpgsqlCommand(
                 "SELECT (SELECT coalesce(max(seq_id), 0) FROM events.mt_events) - " +
@@ -194,40 +160,4 @@ public sealed class OneEscalationEndToEndTests(PlatformFixture platform) : IClas
             return quietChecks >= 3 ? "settled" : null;
         }, "the pipeline did not settle");
     }
-
-    private async Task<T> PollAsync<T>(Func<Task<T?>> probe, string failure) where T : class
-    {
-        var deadline = DateTime.UtcNow + PipelineDeadline;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await probe() is { } result)
-            {
-                return result;
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException($"{failure} within {PipelineDeadline}.\n{platform.LogTails()}");
-    }
-
-    private static InboundContactJson Contact(string contactId, string channel, string language, string? email, string text) => new(
-        contactId,
-        $"conv-{contactId}",
-        channel,
-        new CustomerJson($"cust-{contactId}", "Test Customer", "Vip", language, email),
-        "Customer",
-        text,
-        DateTimeOffset.UtcNow,
-        Category: "billing",
-        BotConfidence: 0.35);
-
-    private sealed record Accepted(Guid CaseId, string Reference, bool Duplicate);
-
-    // What a non-.NET channel sends: plain JSON, enums as strings.
-    private sealed record CustomerJson(string Id, string Name, string Tier, string Language, string? Email);
-
-    private sealed record InboundContactJson(
-        string ContactId, string ConversationId, string Channel, CustomerJson Customer, string Author, string Text,
-        DateTimeOffset OccurredAt, string? Category = null, double? BotConfidence = null);
 }

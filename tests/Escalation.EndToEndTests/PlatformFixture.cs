@@ -24,6 +24,9 @@ public sealed class PlatformFixture : IAsyncLifetime
     public string WorkDirectory { get; } = Directory.CreateTempSubdirectory("escalation-e2e-").FullName;
     public string MailDirectory => Path.Combine(WorkDirectory, "mail");
     public HttpClient Intake { get; private set; } = null!;
+
+    /// <summary>The HTTP base address of a service (health endpoints, Intake's API).</summary>
+    public Uri HttpAddress(string service) => new($"http://127.0.0.1:{_httpPorts[service]}/");
     public CaseHistory.CaseHistoryClient History { get; private set; } = null!;
 
     public async ValueTask InitializeAsync()
