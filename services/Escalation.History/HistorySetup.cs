@@ -32,7 +32,8 @@ public static class HistorySetup
 
         builder.Services.AddGrpc();
         builder.Services.AddGrpcReflection();
-        builder.Services.AddGrpcHealthChecks().AddCheck("relay", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
+        // The gRPC health service reports the same registered checks as /health/ready (Postgres, RabbitMQ).
+        builder.Services.AddGrpcHealthChecks();
         return builder;
     }
 

@@ -75,18 +75,6 @@ public sealed class OneEscalationEndToEndTests(PlatformFixture platform)
         Assert.DoesNotContain(deadLettered, message => message.Payload.Contains(run));
     }
 
-    [Fact]
-    public async Task A_contact_with_a_missing_field_is_rejected_with_problem_details_naming_the_field()
-    {
-        var invalid = PlatformDriver.Contact($"bad-{Guid.NewGuid():N}", "Chat", "en", null, "") with { };
-        var response = await platform.Intake.PostAsJsonAsync("api/contacts", invalid, TestContext.Current.CancellationToken);
-
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
-        Assert.True(problem.RootElement.GetProperty("errors").TryGetProperty("text", out _));
-    }
-
     private void AssertCompleteAndCausal(GetHistoryResponse history)
     {
         var types = history.Events.Select(e => e.Type).ToList();

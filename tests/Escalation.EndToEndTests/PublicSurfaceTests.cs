@@ -43,6 +43,18 @@ public sealed class PublicSurfaceTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task A_contact_with_a_missing_field_is_rejected_with_problem_details_naming_the_field()
+    {
+        var invalid = PlatformDriver.Contact($"bad-{Guid.NewGuid():N}", "Chat", "en", null, "");
+        var response = await platform.Intake.PostAsJsonAsync("api/contacts", invalid, TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.True(problem.RootElement.GetProperty("errors").TryGetProperty("text", out _));
+    }
+
+    [Fact]
     public async Task Malformed_JSON_is_a_problem_naming_the_field_and_records_nothing()
     {
         var contactId = $"malformed-{Guid.NewGuid():N}";

@@ -140,4 +140,17 @@ public sealed class AcknowledgeEscalationTests
         Assert.Null(AcknowledgeEscalation.Plan(sent, Routed(TimeSpan.FromMinutes(5)), eventId));
         Assert.Null(AcknowledgeEscalation.Plan(Case("en", email: null), Routed(TimeSpan.FromMinutes(5)), Guid.NewGuid()));
     }
+
+    [Fact]
+    public void A_customer_without_an_address_gets_one_recorded_failure_instead()
+    {
+        var eventId = Guid.NewGuid();
+        var state = Case("en", email: null);
+
+        var failed = Assert.IsType<NotificationFailed>(Assert.Single(AcknowledgeEscalation.Unreachable(state, Routed(TimeSpan.FromMinutes(5)), eventId, Now)));
+
+        Assert.False(failed.WillRetry);
+        Assert.Empty(AcknowledgeEscalation.Unreachable(state.Apply(failed), Routed(TimeSpan.FromMinutes(5)), eventId, Now));
+        Assert.Empty(AcknowledgeEscalation.Unreachable(Case("en"), Routed(TimeSpan.FromMinutes(5)), eventId, Now));
+    }
 }

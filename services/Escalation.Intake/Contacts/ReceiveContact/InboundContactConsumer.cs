@@ -8,7 +8,7 @@ namespace Escalation.Intake.Contacts.ReceiveContact;
 /// <summary>Contacts over AMQP: MassTransit envelopes, or raw JSON on the <see cref="RawExchange"/> exchange.</summary>
 public sealed class InboundContactConsumer(ContactReceiver receiver) : IConsumer<InboundContact>
 {
-    /// <summary>Fanout exchange for publishers that send plain JSON (no MassTransit envelope); see docs/inbound-contact.md.</summary>
+    /// <summary>Fanout exchange for publishers that send plain JSON (no MassTransit envelope); see README, "Sending contacts over AMQP".</summary>
     public const string RawExchange = "escalation.inbound-contacts";
 
     public async Task Consume(ConsumeContext<InboundContact> context)

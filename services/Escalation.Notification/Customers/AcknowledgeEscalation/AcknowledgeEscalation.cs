@@ -45,6 +45,16 @@ public static class AcknowledgeEscalation
                 "en");
     }
 
+    /// <summary>The customer cannot be told (no address on the case): recorded once, not retried.</summary>
+    public static IReadOnlyList<ICaseEvent> Unreachable(NotificationCase? state, EscalationRouted routed, Guid routedEventId, DateTimeOffset now)
+    {
+        var notificationId = NotificationId(routedEventId, Audience.Customer);
+        return state is null || state.Sent.Contains(notificationId) || !string.IsNullOrWhiteSpace(state.Customer.Email)
+            ? []
+            : [new NotificationFailed(routed.CaseId, notificationId, Audience.Customer, NotificationChannel.Email, Recipient: "",
+                Template, state.Customer.Language, Attempt: 1, "The customer has no email address.", WillRetry: false, now)];
+    }
+
     public static NotificationSent Sent(EscalationRouted routed, Email email, DateTimeOffset now) =>
         new(routed.CaseId, email.NotificationId, Audience.Customer, NotificationChannel.Email, email.To, Template, email.Language, Attempt: 1, now);
 

@@ -1,8 +1,8 @@
-using Escalation.Contracts;
 using Escalation.Contracts.Escalations;
 using Escalation.Notification.Channels;
 using Escalation.ServiceDefaults;
 using Marten;
+using Marten.Exceptions;
 using MassTransit;
 
 namespace Escalation.Notification.Customers.AcknowledgeEscalation;
@@ -15,40 +15,47 @@ namespace Escalation.Notification.Customers.AcknowledgeEscalation;
 public sealed partial class EscalationRoutedConsumer(IDocumentStore store, EmailSender sender, TimeProvider time, ILogger<EscalationRoutedConsumer> logger)
     : IConsumer<EscalationRouted>
 {
+    private const int MaxRecordAttempts = 10;
+
     public async Task Consume(ConsumeContext<EscalationRouted> context)
     {
         var eventId = context.MessageId ?? throw new InvalidMessageException("EscalationRouted without a MessageId (the stored event id).");
         var caseId = context.Message.CaseId;
 
-        await using (var query = store.QuerySession())
+        var email = AcknowledgeEscalation.Plan(await LoadAsync(caseId, context.CancellationToken), context.Message, eventId);
+        if (email is null)
         {
-            var state = await query.Events.AggregateStreamAsync<NotificationCase>(caseId, token: context.CancellationToken);
-            var email = AcknowledgeEscalation.Plan(state, context.Message, eventId);
-            if (email is null)
+            await store.DecideAsync<NotificationCase>(caseId, eventId.ToString(), "service:notification",
+                current => AcknowledgeEscalation.Unreachable(current, context.Message, eventId, time.GetUtcNow()), context.CancellationToken);
+            return;
+        }
+
+        await sender.SendAsync(email, context.CancellationToken);
+        LogSent(caseId, email.Language, email.Subject);
+
+        // Record it with a local retry: a bus retry would run Plan again on a stream without the record and send twice.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
             {
+                await store.DecideAsync<NotificationCase>(caseId, eventId.ToString(), "service:notification",
+                    current => current is not null && current.Sent.Contains(email.NotificationId)
+                        ? []
+                        : [AcknowledgeEscalation.Sent(context.Message, email, time.GetUtcNow())],
+                    context.CancellationToken);
                 return;
             }
-
-            await sender.SendAsync(email, context.CancellationToken);
-            LogSent(caseId, email.Language, email.Subject);
-
-            for (var attempt = 1; ; attempt++)
+            catch (Exception exception) when (attempt < MaxRecordAttempts && exception is StreamLockedException or JasperFx.ConcurrencyException)
             {
-                try
-                {
-                    await store.DecideAsync<NotificationCase>(caseId, eventId.ToString(), "service:notification",
-                        current => current is not null && current.Sent.Contains(email.NotificationId)
-                            ? []
-                            : [AcknowledgeEscalation.Sent(context.Message, email, time.GetUtcNow())],
-                        context.CancellationToken);
-                    return;
-                }
-                catch (Exception exception) when (attempt < 5 && exception is JasperFx.ConcurrencyException)
-                {
-                    LogAppendRetry(caseId, attempt);
-                }
+                LogAppendRetry(caseId, attempt);
             }
         }
+    }
+
+    private async Task<NotificationCase?> LoadAsync(Guid caseId, CancellationToken cancellationToken)
+    {
+        await using var query = store.QuerySession();
+        return await query.Events.AggregateStreamAsync<NotificationCase>(caseId, token: cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Case {CaseId}: customer acknowledgement sent ({Language}): {Subject}")]

@@ -22,4 +22,7 @@ public sealed partial record NotificationCase(
         started.Metric == SlaMetric.FirstResponse ? this with { FirstResponseDue = started.DueAt } : this;
 
     public NotificationCase Apply(NotificationSent sent) => this with { Sent = Sent.Add(sent.NotificationId) };
+
+    /// <summary>A notification that failed for good counts as handled: it is not tried again.</summary>
+    public NotificationCase Apply(NotificationFailed failed) => failed.WillRetry ? this : this with { Sent = Sent.Add(failed.NotificationId) };
 }
