@@ -51,7 +51,11 @@ public sealed class Infrastructure : IAsyncDisposable
         RabbitMqUri = new UriBuilder(broker) { Path = "/" + Uri.EscapeDataString(vhost) }.Uri.ToString();
     }
 
-    /// <summary>Messages ready or unacknowledged in this run's queues (null when the management API is not available).</summary>
+    /// <summary>
+    /// Messages ready or unacknowledged in the platform's queues of this run (not error queues, not the tests' own
+    /// server-named queues); null when the management API is not available. The API samples queue statistics
+    /// (start-dependencies.sh sets the interval to 500 ms), so callers must see zero for longer than that.
+    /// </summary>
     public async Task<long?> MessagesInFlightAsync()
     {
         if (_management is null)
@@ -62,7 +66,8 @@ public sealed class Infrastructure : IAsyncDisposable
         var json = await ManagementAsync(HttpMethod.Get, $"api/queues/{VirtualHost}", null);
         using var document = System.Text.Json.JsonDocument.Parse(json);
         return document.RootElement.EnumerateArray()
-            .Where(queue => !queue.GetProperty("name").GetString()!.EndsWith("_error", StringComparison.Ordinal))
+            .Where(queue => queue.GetProperty("name").GetString() is { } name
+                && !name.EndsWith("_error", StringComparison.Ordinal) && !name.StartsWith("amq.", StringComparison.Ordinal))
             .Sum(queue => (queue.TryGetProperty("messages", out var m) ? m.GetInt64() : 0));
     }
 

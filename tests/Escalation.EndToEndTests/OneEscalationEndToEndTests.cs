@@ -66,7 +66,7 @@ public sealed class OneEscalationEndToEndTests(PlatformFixture platform)
         Assert.Equal(accepted.Body.CaseId, again.Body.CaseId);
         Assert.Equal(accepted.Body.CaseId, againWithoutKey.Body.CaseId);
 
-        await WaitUntilSettledAsync(cancellation);
+        await _driver.WaitUntilSettledAsync(cancellation);
         AssertCompleteAndCausal(await GetHistoryAsync(amqpCaseId));
         AssertCompleteAndCausal(await GetHistoryAsync(accepted.Body.CaseId));
         // Case events never fault; intake's error queue may hold other tests' invalid contacts, but none of these.
@@ -131,21 +131,4 @@ public sealed class OneEscalationEndToEndTests(PlatformFixture platform)
     private async Task<GetHistoryResponse> GetHistoryAsync(Guid caseId) =>
         await platform.History.GetHistoryAsync(new GetHistoryRequest { CaseId = caseId.ToString(), PageSize = 1000 });
 
-    /// <summary>Settled: no message in flight in any queue and the relay has published every committed event, twice in a row.</summary>
-    private async Task WaitUntilSettledAsync(CancellationToken cancellation)
-    {
-        await using var connection = new NpgsqlConnection(platform.Infrastructure.PostgresConnectionString);
-        await connection.OpenAsync(cancellation);
-        var quietChecks = 0;
-        await _driver.PollAsync(async () =>
-        {
-            await using var lag = new NpgsqlCommand(
-                "SELECT (SELECT coalesce(max(seq_id), 0) FROM events.mt_events) - " +
-                "(SELECT coalesce(max(last_seq_id), 0) FROM events.mt_event_progression WHERE name LIKE 'case-event-relay%')", connection);
-            var unpublished = (long)(await lag.ExecuteScalarAsync(cancellation))!;
-            var inFlight = await platform.Infrastructure.MessagesInFlightAsync() ?? 0;
-            quietChecks = unpublished == 0 && inFlight == 0 ? quietChecks + 1 : 0;
-            return quietChecks >= 3 ? "settled" : null;
-        }, "the pipeline did not settle");
-    }
 }

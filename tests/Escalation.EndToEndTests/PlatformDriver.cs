@@ -52,6 +52,24 @@ public sealed class PlatformDriver(PlatformFixture platform)
         return Guid.Parse(caseId);
     }
 
+    /// <summary>Settled: no message in flight in any queue and the relay has published every committed event, for a while.</summary>
+    public async Task WaitUntilSettledAsync(CancellationToken cancellation)
+    {
+        await using var connection = new NpgsqlConnection(platform.Infrastructure.PostgresConnectionString);
+        await connection.OpenAsync(cancellation);
+        var quietChecks = 0;
+        await PollAsync(async () =>
+        {
+            await using var lag = new NpgsqlCommand(
+                "SELECT (SELECT coalesce(max(seq_id), 0) FROM events.mt_events) - " +
+                "(SELECT coalesce(max(last_seq_id), 0) FROM events.mt_event_progression WHERE name LIKE 'case-event-relay%')", connection);
+            var unpublished = (long)(await lag.ExecuteScalarAsync(cancellation))!;
+            var inFlight = await platform.Infrastructure.MessagesInFlightAsync() ?? 0;
+            quietChecks = unpublished == 0 && inFlight == 0 ? quietChecks + 1 : 0;
+            return quietChecks >= 8 ? "settled" : null; // 8 polls, 100 ms apart: longer than the statistics interval
+        }, "the pipeline did not settle");
+    }
+
     public async Task<T> PollAsync<T>(Func<Task<T?>> probe, string failure) where T : class
     {
         var deadline = DateTime.UtcNow + PipelineDeadline;

@@ -18,6 +18,7 @@ public sealed class PlatformFixture : IAsyncLifetime
     private readonly Dictionary<string, Process> _processes = [];
     private readonly Dictionary<string, int> _httpPorts = [];
     private Process? _smtpSink;
+    private int _smtpPort;
     private GrpcChannel? _historyChannel;
 
     public Infrastructure Infrastructure { get; } = new();
@@ -32,7 +33,7 @@ public sealed class PlatformFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         await Infrastructure.StartAsync();
-        StartSmtpSink(out var smtpPort);
+        StartSmtpSink(out _smtpPort);
 
         var grpcPort = FreePort();
         foreach (var service in Services)
@@ -41,11 +42,11 @@ public sealed class PlatformFixture : IAsyncLifetime
         }
 
         // Intake first: its schema migration creates the shared events schema; the rest then start together.
-        StartService("Intake", smtpPort, grpcPort);
+        StartService("Intake", grpcPort);
         await WaitUntilReadyAsync("Intake");
         foreach (var service in Services.Skip(1))
         {
-            StartService(service, smtpPort, grpcPort);
+            StartService(service, grpcPort);
         }
 
         await Task.WhenAll(Services.Skip(1).Select(WaitUntilReadyAsync));
@@ -81,8 +82,36 @@ public sealed class PlatformFixture : IAsyncLifetime
         return $"--- {service} ---\n{string.Join("\n", tail)}";
     }));
 
-    private void StartService(string service, int smtpPort, int grpcPort)
+    /// <summary>Starts one more instance of a service (own ports and log), for multi-instance tests.</summary>
+    public async Task<string> StartExtraInstanceAsync(string service)
     {
+        var instance = $"{service}#{_processes.Count + 1}";
+        _httpPorts[instance] = FreePort();
+        StartService(instance, FreePort());
+        await WaitUntilReadyAsync(instance);
+        return instance;
+    }
+
+    public async Task StopInstanceAsync(string instance)
+    {
+        var process = _processes[instance];
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    public string LogOf(string instance)
+    {
+        var path = Path.Combine(WorkDirectory, $"{instance}.log");
+        using var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+        return reader.ReadToEnd();
+    }
+
+    private void StartService(string instance, int grpcPort)
+    {
+        var service = instance.Split('#')[0];
         var assembly = ServiceAssembly(service);
         var start = new ProcessStartInfo("dotnet", [assembly])
         {
@@ -91,7 +120,7 @@ public sealed class PlatformFixture : IAsyncLifetime
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        var url = $"http://127.0.0.1:{_httpPorts[service]}";
+        var url = $"http://127.0.0.1:{_httpPorts[instance]}";
         start.Environment["ConnectionStrings__postgres"] = Infrastructure.PostgresConnectionString;
         start.Environment["ConnectionStrings__rabbitmq"] = Infrastructure.RabbitMqUri;
         start.Environment["Urls"] = url;
@@ -99,10 +128,10 @@ public sealed class PlatformFixture : IAsyncLifetime
         start.Environment["Kestrel__Endpoints__Http__Url"] = service == "History" ? url : null;
         start.Environment["Kestrel__Endpoints__Grpc__Url"] = service == "History" ? $"http://127.0.0.1:{grpcPort}" : null;
         start.Environment["Notification__Smtp__Host"] = "127.0.0.1";
-        start.Environment["Notification__Smtp__Port"] = smtpPort.ToString();
+        start.Environment["Notification__Smtp__Port"] = _smtpPort.ToString();
         start.Environment["Logging__LogLevel__Default"] = "Information";
 
-        var log = new StreamWriter(Path.Combine(WorkDirectory, $"{service}.log")) { AutoFlush = true };
+        var log = new StreamWriter(new FileStream(Path.Combine(WorkDirectory, $"{instance}.log"), FileMode.Create, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, line) => { if (line.Data is not null) lock (log) log.WriteLine(line.Data); };
         process.ErrorDataReceived += (_, line) => { if (line.Data is not null) lock (log) log.WriteLine(line.Data); };
@@ -110,7 +139,7 @@ public sealed class PlatformFixture : IAsyncLifetime
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        _processes[service] = process;
+        _processes[instance] = process;
     }
 
     private async Task WaitUntilReadyAsync(string service)

@@ -47,4 +47,41 @@ public sealed class RelayTests(PlatformFixture platform)
         Assert.Contains("urn:message:Escalation.Contracts.Cases:TicketOpened", root.GetProperty("messageType").EnumerateArray().Select(t => t.GetString()));
         envelope.Dispose();
     }
+
+    [Fact]
+    public async Task A_second_History_instance_stands_by_and_nothing_is_published_twice()
+    {
+        var cancellation = TestContext.Current.CancellationToken;
+        var standby = await platform.StartExtraInstanceAsync("History");
+        try
+        {
+            var factory = new ConnectionFactory { Uri = new Uri(platform.Infrastructure.RabbitMqUri) };
+            await using var connection = await factory.CreateConnectionAsync(cancellation);
+            await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellation);
+            var queue = (await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true, cancellationToken: cancellation)).QueueName;
+            await channel.QueueBindAsync(queue, "Escalation.Contracts.Cases:ContactReceived", "", cancellationToken: cancellation);
+
+            var cases = new HashSet<string>();
+            for (var i = 0; i < 5; i++)
+            {
+                var contact = PlatformDriver.Contact($"standby-{i}-{Guid.NewGuid():N}", "Email", "en", null, "Where is my refund?");
+                cases.Add((await _driver.PostAsync(contact, null)).Body.CaseId.ToString());
+            }
+
+            await _driver.WaitUntilSettledAsync(cancellation);
+            var deliveries = new List<string>();
+            while (await channel.BasicGetAsync(queue, autoAck: true, cancellation) is { } delivery)
+            {
+                using var envelope = JsonDocument.Parse(delivery.Body);
+                deliveries.Add(envelope.RootElement.GetProperty("correlationId").GetString()!);
+            }
+
+            Assert.Equal(cases.Order(), deliveries.Where(cases.Contains).Order());
+            Assert.DoesNotContain("holds the relay lock", platform.LogOf(standby));
+        }
+        finally
+        {
+            await platform.StopInstanceAsync(standby);
+        }
+    }
 }

@@ -13,10 +13,11 @@ namespace Escalation.History.Relay;
 /// <summary>
 /// Publishes every committed case event to RabbitMQ in global sequence order (DESIGN §3): MessageId = the stored
 /// event's id, CorrelationId = the case id, and the event's stored trace context as the parent of the publish.
-/// Each publish awaits the broker's confirm; an exception rolls the page back, so Marten's checkpoint only
-/// advances past events the broker has confirmed. At-least-once: consumers dedupe by MessageId.
+/// Each publish awaits the broker's confirm, so Marten's checkpoint only advances past events the broker has
+/// confirmed. A failed publish is retried here, with backoff, until it succeeds or the relay stops: an exception
+/// escaping this method would pause the subscription. At-least-once: consumers dedupe by MessageId.
 /// </summary>
-public sealed partial class CaseEventRelay(IBus bus, ILogger<CaseEventRelay> logger) : SubscriptionBase
+public sealed partial class CaseEventRelay(IBus bus, TimeProvider time, ILogger<CaseEventRelay> logger) : SubscriptionBase
 {
     public const string SubscriptionName = "case-event-relay";
     public const string SequenceHeader = "escalation-sequence";
@@ -50,14 +51,33 @@ public sealed partial class CaseEventRelay(IBus bus, ILogger<CaseEventRelay> log
         activity?.SetTag("escalation.case_id", @event.StreamId);
         activity?.SetTag("escalation.sequence", @event.Sequence);
 
-        await bus.Publish(@event.Data, @event.Data.GetType(), publish =>
+        for (var attempt = 1; ; attempt++)
         {
-            publish.MessageId = @event.Id;
-            publish.CorrelationId = @event.StreamId;
-            publish.Headers.Set(SequenceHeader, @event.Sequence);
-            publish.Headers.Set(StreamVersionHeader, @event.Version);
-        }, cancellationToken);
+            try
+            {
+                await bus.Publish(@event.Data, @event.Data.GetType(), publish =>
+                {
+                    publish.MessageId = @event.Id;
+                    publish.CorrelationId = @event.StreamId;
+                    publish.Headers.Set(SequenceHeader, @event.Sequence);
+                    publish.Headers.Set(StreamVersionHeader, @event.Version);
+                }, cancellationToken);
+                return;
+            }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                var delay = RetryDelay(attempt);
+                LogPublishFailed(exception, @event.Sequence, attempt, delay.TotalMilliseconds);
+                await Task.Delay(delay, time, cancellationToken);
+            }
+        }
     }
+
+    /// <summary>100 ms doubling to at most 5 s.</summary>
+    public static TimeSpan RetryDelay(int attempt) => TimeSpan.FromMilliseconds(Math.Min(5_000, 100 * Math.Pow(2, Math.Min(attempt - 1, 6))));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing event {Sequence} failed (attempt {Attempt}); retrying in {DelayMs} ms")]
+    private partial void LogPublishFailed(Exception exception, long sequence, int attempt, double delayMs);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Relayed {Count} events, sequence {Floor} to {Ceiling}")]
     private partial void LogPagePublished(int count, long floor, long ceiling);

@@ -60,6 +60,12 @@ public sealed partial class RelayLeader(
                 await Task.Delay(LeaseCheckInterval, time, stoppingToken);
                 await using var ping = new NpgsqlCommand("SELECT 1", connection);
                 await ping.ExecuteScalarAsync(stoppingToken);
+                if (daemon.HasAnyPaused())
+                {
+                    // Marten pauses a subscription on an error it does not skip. Start over from the checkpoint:
+                    // give up the lock, rebuild the daemon, take the lock again (this instance or another).
+                    throw new InvalidOperationException("The relay subscription was paused by the daemon.");
+                }
             }
         }
         finally
