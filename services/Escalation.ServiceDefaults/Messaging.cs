@@ -47,7 +47,6 @@ public static class Messaging
                 rabbit.ConfigureEndpoints(context);
             });
         });
-        builder.Services.Configure<MassTransitHostOptions>(options => options.WaitUntilStarted = false);
         return builder;
     }
 

@@ -1,8 +1,8 @@
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using Escalation.Contracts;
+using Escalation.ServiceDefaults;
 
 namespace Escalation.Triage.Rules;
 
@@ -16,10 +16,8 @@ public sealed record ExplicitHumanRequestRule(IReadOnlyList<string> HumanPhrases
 /// <summary>Triage rules as data (Rules/triage-rules.json); every decision records <see cref="Version"/>.</summary>
 public sealed record TriageRules(string Version, ExplicitHumanRequestRule ExplicitHumanRequest, IReadOnlyDictionary<CustomerTier, Level> ImpactByCustomerTier)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
-
     public static TriageRules Load(string path) =>
-        JsonSerializer.Deserialize<TriageRules>(File.ReadAllText(path), Json)
+        JsonSerializer.Deserialize<TriageRules>(File.ReadAllText(path), ContractJson.Options)
         ?? throw new InvalidOperationException($"Triage rules file {path} is empty.");
 
     /// <summary>

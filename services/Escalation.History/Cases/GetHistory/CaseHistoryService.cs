@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Escalation.Contracts;
 using Escalation.Contracts.Cases;
 using Escalation.Contracts.History.V1;
+using Escalation.ServiceDefaults;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using JasperFx.Events;
@@ -16,11 +16,6 @@ public sealed class CaseHistoryService(IDocumentStore store) : CaseHistory.CaseH
 {
     public const int DefaultPageSize = 100;
     public const int MaxPageSize = 1000;
-
-    private static readonly JsonSerializerOptions PayloadJson = new(JsonSerializerDefaults.Web)
-    {
-        Converters = { new JsonStringEnumConverter() },
-    };
 
     public override async Task<GetHistoryResponse> GetHistory(GetHistoryRequest request, ServerCallContext context)
     {
@@ -85,7 +80,7 @@ public sealed class CaseHistoryService(IDocumentStore store) : CaseHistory.CaseH
             Timestamp = Timestamp.FromDateTimeOffset(stored.Timestamp),
             CorrelationId = stored.CorrelationId ?? "",
             CausationId = stored.CausationId ?? "",
-            Json = JsonSerializer.Serialize(stored.Data, stored.Data.GetType(), PayloadJson),
+            Json = JsonSerializer.Serialize(stored.Data, stored.Data.GetType(), ContractJson.Options),
         };
 
         foreach (var (key, value) in stored.Headers ?? [])

@@ -50,7 +50,7 @@ public static class ContactEndpoints
         try
         {
             var outcome = await receiver.ReceiveAsync(contact!, $"http:{http.TraceIdentifier}", idempotencyKey, cancellationToken);
-            return TypedResults.Accepted($"/api/cases/{outcome.CaseId}", new ContactAccepted(outcome.CaseId, outcome.Reference, outcome.Duplicate));
+            return TypedResults.Accepted((string?)null, new ContactAccepted(outcome.CaseId, outcome.Reference, outcome.Duplicate));
         }
         catch (IdempotencyKeyConflictException conflict)
         {
