@@ -1,16 +1,19 @@
 namespace Escalation.Contracts;
 
+// Enums that arrive from outside start with Unspecified = 0, so that a missing field is not silently read as the
+// first real value; intake rejects Unspecified.
+
 /// <summary>Where a contact came from (the seeds' channels).</summary>
-public enum Channel { Phone, Email, Chat, Chatbot, Social, InPerson, HelpDesk, WebForm }
+public enum Channel { Unspecified, Phone, Email, Chat, Chatbot, Social, InPerson, HelpDesk, WebForm }
 
 /// <summary>Who wrote a contact.</summary>
-public enum AuthorKind { Customer, Bot, Agent, System }
+public enum AuthorKind { Unspecified, Customer, Bot, Agent, System }
 
 /// <summary>Support tier: L0 self-service/bot, L1 front line, L2 specialists, L3 experts/engineering.</summary>
 public enum Tier { L0, L1, L2, L3 }
 
 /// <summary>The customer's commercial tier.</summary>
-public enum CustomerTier { Standard, Vip, Strategic }
+public enum CustomerTier { Unspecified, Standard, Vip, Strategic }
 
 /// <summary>Kinds of escalation named in the seeds.</summary>
 public enum EscalationType { Functional, Hierarchical, Automatic, Priority, Peer }
@@ -28,4 +31,4 @@ public enum NotificationChannel { Email, Webhook }
 public enum SlaMetric { FirstResponse, NextResponse, Resolution, EscalationAcknowledgement }
 
 /// <summary>Outcome of a troubleshooting step.</summary>
-public enum AttemptOutcome { Succeeded, Failed, Partial }
+public enum AttemptOutcome { Unspecified, Succeeded, Failed, Partial }

@@ -1,3 +1,4 @@
+using Escalation.Intake.Cases.ManageLifecycle;
 using Escalation.Intake.Contacts.ReceiveContact;
 using Escalation.ServiceDefaults;
 using Weasel.Core;
@@ -14,13 +15,20 @@ public static class IntakeSetup
         builder.AddEscalationMarten(Schema, options =>
         {
             options.Schema.For<ReceivedContact>();
-            options.Schema.For<OpenConversation>();
+            options.Schema.For<ConversationCase>();
+            options.Schema.For<ProcessedCommand>();
             options.Schema.For<IdempotencyRecord>();
             options.Storage.ExtendedSchemaObjects.Add(new Sequence(CaseReferences.SequenceName) { StartWith = CaseReferences.FirstNumber });
         });
-        builder.AddEscalationBus("intake", bus => bus.AddConsumer<InboundContactConsumer>(typeof(InboundContactConsumerDefinition)));
+        builder.AddEscalationBus("intake", bus =>
+        {
+            bus.AddConsumer<InboundContactConsumer>(typeof(InboundContactConsumerDefinition));
+            bus.AddConsumer<LifecycleConsumers>();
+        });
+        builder.Services.AddSingleton(builder.Configuration.GetSection("Intake").Get<IntakeOptions>() ?? new IntakeOptions());
         builder.Services.AddSingleton<CaseReferences>();
         builder.Services.AddScoped<ContactReceiver>();
+        builder.Services.AddScoped<CaseCommandHandler>();
         builder.Services.AddOpenApi();
         return builder;
     }
@@ -29,6 +37,7 @@ public static class IntakeSetup
     {
         app.MapOpenApi();
         app.MapReceiveContact();
+        app.MapCaseLifecycle();
         return app;
     }
 }

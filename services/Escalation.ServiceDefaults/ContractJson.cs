@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Escalation.ServiceDefaults;
 
@@ -11,6 +12,7 @@ public static class ContractJson
     public static JsonSerializerOptions Configure(JsonSerializerOptions options)
     {
         options.Converters.Add(new JsonStringEnumConverter(allowIntegerValues: false));
+        options.TypeInfoResolver ??= new DefaultJsonTypeInfoResolver();
         return options;
     }
 }

@@ -35,7 +35,13 @@ public static class Messaging
                 });
                 rabbit.ConfigureJsonSerializerOptions(options =>
                 {
-                    options.Converters.Add(new JsonStringEnumConverter());
+                    // Enums by name only, as over HTTP: a publisher's 3 must not silently mean some channel.
+                    foreach (var lenient in options.Converters.OfType<JsonStringEnumConverter>().ToList())
+                    {
+                        options.Converters.Remove(lenient);
+                    }
+
+                    options.Converters.Insert(0, new JsonStringEnumConverter(allowIntegerValues: false));
                     return options;
                 });
                 rabbit.UseMessageRetry(retry =>

@@ -1,6 +1,5 @@
-using System.Text.Json;
 using Escalation.Contracts.Intake;
-using Escalation.ServiceDefaults;
+using Escalation.Intake.Http;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Escalation.Intake.Contacts.ReceiveContact;
@@ -10,6 +9,12 @@ namespace Escalation.Intake.Contacts.ReceiveContact;
 /// <param name="Reference">Reference number to give the customer.</param>
 /// <param name="Duplicate">True when this contact (or Idempotency-Key) had been recorded before; nothing was appended.</param>
 public sealed record ContactAccepted(Guid CaseId, string Reference, bool Duplicate);
+
+/// <summary>Up to <see cref="ContactLimits.MaxBatchSize"/> contacts, recorded in order.</summary>
+public sealed record ContactBatch(IReadOnlyList<InboundContact?>? Contacts);
+
+/// <summary>Accepted: one result per contact, in the order sent.</summary>
+public sealed record ContactBatchAccepted(IReadOnlyList<ContactAccepted> Results);
 
 public static class ContactEndpoints
 {
@@ -26,6 +31,23 @@ public static class ContactEndpoints
             .Produces<ContactAccepted>(StatusCodes.Status202Accepted)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict);
+
+        app.MapPost("/api/contacts:batch", ReceiveBatchAsync)
+            .WithName("ReceiveContactBatch")
+            .WithSummary($"Record up to {ContactLimits.MaxBatchSize} contacts in one request, in order.")
+            .WithDescription("All or nothing on validation: if any contact is invalid, the response names each field at fault " +
+                "(contacts[i].field) and nothing is recorded. Each contact is deduplicated as in POST /api/contacts; an " +
+                "Idempotency-Key identifies the whole batch.")
+            .Accepts<ContactBatch>("application/json")
+            .Produces<ContactBatchAccepted>(StatusCodes.Status202Accepted)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        var schema = InboundContactSchema.Generate();
+        app.MapGet("/api/contacts/schema", () => Results.Text(schema, "application/schema+json"))
+            .WithName("GetInboundContactSchema")
+            .WithSummary("The JSON Schema of InboundContact, with its documented limits.")
+            .Produces<string>(StatusCodes.Status200OK, "application/schema+json");
         return app;
     }
 
@@ -33,10 +55,16 @@ public static class ContactEndpoints
         HttpRequest request,
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
         ContactReceiver receiver,
+        TimeProvider time,
         HttpContext http,
         CancellationToken cancellationToken)
     {
-        var (contact, errors) = await ReadContactAsync(request, cancellationToken);
+        var (contact, errors) = await JsonBody.ReadAsync<InboundContact>(request, cancellationToken);
+        if (errors.Count == 0)
+        {
+            errors = new Dictionary<string, string[]>(ContactValidation.Validate(contact, time.GetUtcNow()));
+        }
+
         if (idempotencyKey is { Length: 0 or > MaxIdempotencyKeyLength })
         {
             errors["Idempotency-Key"] = [$"Idempotency-Key must be 1 to {MaxIdempotencyKeyLength} characters."];
@@ -58,23 +86,68 @@ public static class ContactEndpoints
         }
     }
 
-    /// <summary>Reads the body itself so that malformed JSON is reported against the field at fault.</summary>
-    private static async Task<(InboundContact? Contact, Dictionary<string, string[]> Errors)> ReadContactAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async Task<IResult> ReceiveBatchAsync(
+        HttpRequest request,
+        [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
+        ContactReceiver receiver,
+        TimeProvider time,
+        HttpContext http,
+        CancellationToken cancellationToken)
     {
-        if (!request.HasJsonContentType())
+        var (batch, errors) = await JsonBody.ReadAsync<ContactBatch>(request, cancellationToken);
+        var contacts = batch?.Contacts;
+        if (errors.Count == 0)
         {
-            return (null, new() { ["body"] = ["Content-Type must be application/json."] });
+            if (contacts is null or { Count: 0 })
+            {
+                errors["contacts"] = ["At least one contact is required."];
+            }
+            else if (contacts.Count > ContactLimits.MaxBatchSize)
+            {
+                errors["contacts"] = [$"At most {ContactLimits.MaxBatchSize} contacts per batch; got {contacts.Count}."];
+            }
+            else
+            {
+                var now = time.GetUtcNow();
+                for (var i = 0; i < contacts.Count; i++)
+                {
+                    foreach (var (field, messages) in ContactValidation.Validate(contacts[i], now, $"contacts[{i}]."))
+                    {
+                        errors[field] = messages;
+                    }
+                }
+            }
+        }
+
+        if (idempotencyKey is { Length: 0 or > MaxIdempotencyKeyLength })
+        {
+            errors["Idempotency-Key"] = [$"Idempotency-Key must be 1 to {MaxIdempotencyKeyLength} characters."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
         }
 
         try
         {
-            var contact = await JsonSerializer.DeserializeAsync<InboundContact>(request.Body, ContractJson.Options, cancellationToken);
-            return (contact, new Dictionary<string, string[]>(ContactValidation.Validate(contact)));
+            if (idempotencyKey is not null)
+            {
+                await receiver.ClaimBatchKeyAsync(idempotencyKey, contacts!.Select(c => ReceiveContact.ContactKey(c!)).ToList(), cancellationToken);
+            }
+
+            var results = new List<ContactAccepted>(contacts!.Count);
+            foreach (var contact in contacts)
+            {
+                var outcome = await receiver.ReceiveAsync(contact!, $"http:{http.TraceIdentifier}", idempotencyKey: null, cancellationToken);
+                results.Add(new ContactAccepted(outcome.CaseId, outcome.Reference, outcome.Duplicate));
+            }
+
+            return TypedResults.Accepted((string?)null, new ContactBatchAccepted(results));
         }
-        catch (JsonException malformed)
+        catch (IdempotencyKeyConflictException conflict)
         {
-            var field = string.IsNullOrEmpty(malformed.Path) || malformed.Path == "$" ? "body" : malformed.Path.TrimStart('$', '.');
-            return (null, new() { [field] = [$"Malformed JSON or wrong type: {malformed.Message}"] });
+            return TypedResults.Problem(conflict.Message, statusCode: StatusCodes.Status409Conflict, title: "Idempotency-Key reused");
         }
     }
 }

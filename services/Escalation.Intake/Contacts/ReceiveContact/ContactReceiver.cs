@@ -1,8 +1,10 @@
+using System.Security.Cryptography;
+using System.Text;
 using Escalation.Contracts.Intake;
+using Escalation.Intake.Cases;
 using Escalation.ServiceDefaults;
+using JasperFx.Events;
 using Marten;
-using JasperFx;
-using Marten.Exceptions;
 
 namespace Escalation.Intake.Contacts.ReceiveContact;
 
@@ -10,7 +12,8 @@ namespace Escalation.Intake.Contacts.ReceiveContact;
 public sealed record ContactOutcome(Guid CaseId, string Reference, bool Duplicate);
 
 /// <summary>Records a validated contact on its case stream, exactly once per (channel, contact id).</summary>
-public sealed partial class ContactReceiver(IDocumentStore store, CaseReferences references, TimeProvider time, ILogger<ContactReceiver> logger)
+public sealed partial class ContactReceiver(
+    IDocumentStore store, CaseReferences references, IntakeOptions options, TimeProvider time, ILogger<ContactReceiver> logger)
 {
     private const int MaxAttempts = 5;
 
@@ -23,7 +26,7 @@ public sealed partial class ContactReceiver(IDocumentStore store, CaseReferences
             {
                 return await TryReceiveAsync(contact, causationId, idempotencyKey, cancellationToken);
             }
-            catch (Exception exception) when (attempt < MaxAttempts && IsLostRace(exception))
+            catch (Exception exception) when (attempt < MaxAttempts && (WriteConflicts.IsWriteConflict(exception) || exception is ConversationMovedException))
             {
                 // Another instance recorded the same contact, key or conversation first; the next attempt sees it.
                 LogLostRace(ReceiveContact.ContactKey(contact), attempt);
@@ -49,36 +52,85 @@ public sealed partial class ContactReceiver(IDocumentStore store, CaseReferences
             return new ContactOutcome(seen.CaseId, seen.Reference, Duplicate: true);
         }
 
-        var conversation = await session.LoadAsync<OpenConversation>(ReceiveContact.ConversationKey(contact), cancellationToken);
-        var existing = conversation is null ? null : new CaseRef(conversation.CaseId, conversation.Reference);
-        var newCase = existing ?? new CaseRef(Guid.CreateVersion7(time.GetUtcNow()), await references.NextAsync(cancellationToken));
-        var events = ReceiveContact.Decide(existing, newCase, contact, time.GetUtcNow());
-
-        session.StampCaseMetadata(newCase.CaseId, causationId, "service:intake");
-        if (existing is null)
+        var now = time.GetUtcNow();
+        var conversationKey = ReceiveContact.ConversationKey(contact);
+        var conversation = await session.LoadAsync<ConversationCase>(conversationKey, cancellationToken);
+        IEventStream<IntakeCase>? stream = null;
+        if (conversation is not null)
         {
-            session.Events.StartStream(newCase.CaseId, events.Cast<object>().ToArray());
-            session.Insert(new OpenConversation(ReceiveContact.ConversationKey(contact), newCase.CaseId, newCase.Reference));
+            // Serialises contacts of one case: they land in lock order, and a reopen decision sees the latest state.
+            stream = await session.Events.FetchForExclusiveWriting<IntakeCase>(conversation.CaseId, cancellationToken);
+            if ((await session.LoadAsync<ConversationCase>(conversationKey, cancellationToken))?.CaseId != conversation.CaseId)
+            {
+                throw new ConversationMovedException(conversationKey);
+            }
+
+            // A copy of this contact may have landed while this one waited for the lock: no failed append, no gap.
+            if (await session.LoadAsync<ReceivedContact>(contactKey, cancellationToken) is { } landed)
+            {
+                LogDuplicate(contactKey, landed.Reference);
+                return new ContactOutcome(landed.CaseId, landed.Reference, Duplicate: true);
+            }
+        }
+
+        var current = stream?.Aggregate;
+        var opensCase = ReceiveContact.NeedsNewCase(current, options.ReopenWindow, now);
+        var target = opensCase
+            ? new CaseRef(Guid.CreateVersion7(now), await references.NextAsync(cancellationToken))
+            : new CaseRef(current!.Id, current.Reference);
+        var events = ReceiveContact.Decide(opensCase ? null : current, target, contact, now).Cast<object>().ToArray();
+
+        session.StampCaseMetadata(target.CaseId, causationId, "service:intake");
+        if (opensCase)
+        {
+            session.Events.StartStream(target.CaseId, events);
+            // Insert for a new conversation (a racing insert fails and retries); update under the old case's lock.
+            var moved = new ConversationCase(conversationKey, target.CaseId, target.Reference);
+            if (conversation is null) session.Insert(moved);
+            else session.Update(moved);
         }
         else
         {
-            session.Events.Append(existing.CaseId, events.Cast<object>().ToArray());
+            stream!.AppendMany(events);
         }
 
-        session.Insert(new ReceivedContact(contactKey, newCase.CaseId, newCase.Reference));
+        session.Insert(new ReceivedContact(contactKey, target.CaseId, target.Reference));
         if (idempotencyKey is not null)
         {
-            session.Insert(new IdempotencyRecord(idempotencyKey, contactKey, newCase.CaseId, newCase.Reference));
+            session.Insert(new IdempotencyRecord(idempotencyKey, contactKey, target.CaseId, target.Reference));
         }
 
         await session.SaveChangesAsync(cancellationToken);
-        LogRecorded(contactKey, newCase.Reference, newCase.CaseId, existing is null);
-        return new ContactOutcome(newCase.CaseId, newCase.Reference, Duplicate: false);
+        LogRecorded(contactKey, target.Reference, target.CaseId, opensCase);
+        return new ContactOutcome(target.CaseId, target.Reference, Duplicate: false);
     }
 
-    private static bool IsLostRace(Exception exception) =>
-        exception is DocumentAlreadyExistsException or ExistingStreamIdCollisionException
-        || exception.InnerException is DocumentAlreadyExistsException;
+    /// <summary>
+    /// Records that <paramref name="key"/> names this batch (by its contacts' keys). A repeat of the same batch may
+    /// proceed (every contact dedupes); the key reused for another batch is a conflict.
+    /// </summary>
+    /// <exception cref="IdempotencyKeyConflictException">The key was used before for something else.</exception>
+    public async Task ClaimBatchKeyAsync(string key, IReadOnlyList<string> contactKeys, CancellationToken cancellationToken)
+    {
+        var fingerprint = "batch:" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', contactKeys))));
+        await using var session = store.LightweightSession();
+        if (await session.LoadAsync<IdempotencyRecord>(key, cancellationToken) is { } used)
+        {
+            if (used.ContactKey != fingerprint) throw new IdempotencyKeyConflictException(key);
+            return;
+        }
+
+        session.Insert(new IdempotencyRecord(key, fingerprint, Guid.Empty, ""));
+        try
+        {
+            await session.SaveChangesAsync(cancellationToken);
+        }
+        catch (Exception exception) when (WriteConflicts.IsWriteConflict(exception))
+        {
+            await ClaimBatchKeyAsync(key, contactKeys, cancellationToken);
+        }
+    }
+
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Recorded contact {ContactKey} on case {Reference} ({CaseId}); new case: {Opened}")]
     private partial void LogRecorded(string contactKey, string reference, Guid caseId, bool opened);
@@ -89,6 +141,10 @@ public sealed partial class ContactReceiver(IDocumentStore store, CaseReferences
     [LoggerMessage(Level = LogLevel.Debug, Message = "Lost a race recording contact {ContactKey} (attempt {Attempt}); retrying")]
     private partial void LogLostRace(string contactKey, int attempt);
 }
+
+/// <summary>Another contact moved the conversation to a new case while this one waited for the old case's lock.</summary>
+public sealed class ConversationMovedException(string conversationKey)
+    : Exception($"Conversation {conversationKey} moved to a new case; deciding again.");
 
 /// <summary>An Idempotency-Key was reused for a different contact.</summary>
 public sealed class IdempotencyKeyConflictException(string key)

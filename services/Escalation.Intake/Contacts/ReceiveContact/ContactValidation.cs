@@ -1,93 +1,116 @@
+using System.Diagnostics;
+using System.Net.Mail;
+using System.Text.RegularExpressions;
+using Escalation.Contracts;
 using Escalation.Contracts.Intake;
+using static Escalation.Contracts.Intake.ContactLimits;
 
 namespace Escalation.Intake.Contacts.ReceiveContact;
 
-/// <summary>Checks an inbound contact; every problem is reported against the field at fault (camelCase path).</summary>
-public static class ContactValidation
+/// <summary>
+/// Checks an inbound contact against <see cref="ContactLimits"/>; every problem is reported against the field at
+/// fault, as a camelCase path (<c>customer.language</c>, <c>entities.amount.currency</c>), prefixed for batches.
+/// </summary>
+public static partial class ContactValidation
 {
-    public const int MaxIdLength = 200;
-    public const int MaxTextLength = 20_000;
-
-    public static IReadOnlyDictionary<string, string[]> Validate(InboundContact? contact)
+    public static IReadOnlyDictionary<string, string[]> Validate(InboundContact? contact, DateTimeOffset now, string prefix = "")
     {
         var errors = new Dictionary<string, string[]>();
+        void Fail(string field, string message) => errors[prefix + field] = [message];
+
         if (contact is null)
         {
-            errors["body"] = ["A contact is required."];
+            Fail(prefix.Length == 0 ? "body" : prefix.TrimEnd('.'), "A contact is required.");
             return errors;
         }
 
-        RequireId(errors, "contactId", contact.ContactId);
-        RequireId(errors, "conversationId", contact.ConversationId);
-        if (!Enum.IsDefined(contact.Channel))
-        {
-            errors["channel"] = ["Unknown channel."];
-        }
+        Id(Fail, "contactId", contact.ContactId);
+        Id(Fail, "conversationId", contact.ConversationId);
+        if (!Known(contact.Channel)) Fail("channel", $"channel is required: one of {Names<Channel>()}.");
+        if (!Known(contact.Author)) Fail("author", $"author is required: one of {Names<AuthorKind>()}.");
 
-        if (!Enum.IsDefined(contact.Author))
-        {
-            errors["author"] = ["Unknown author."];
-        }
+        if (string.IsNullOrWhiteSpace(contact.Text)) Fail("text", "Text is required.");
+        else if (contact.Text.Length > MaxTextLength) Fail("text", $"Text is longer than {MaxTextLength} characters.");
 
-        if (string.IsNullOrWhiteSpace(contact.Text))
-        {
-            errors["text"] = ["Text is required."];
-        }
-        else if (contact.Text.Length > MaxTextLength)
-        {
-            errors["text"] = [$"Text is longer than {MaxTextLength} characters."];
-        }
-
-        if (contact.OccurredAt == default)
-        {
-            errors["occurredAt"] = ["occurredAt is required (ISO 8601 with offset)."];
-        }
+        if (contact.OccurredAt == default) Fail("occurredAt", "occurredAt is required (ISO 8601 with offset).");
+        else if (contact.OccurredAt > now + MaxClockSkew) Fail("occurredAt", $"occurredAt is more than {MaxClockSkew.TotalMinutes} minutes in the future.");
+        else if (contact.OccurredAt < EarliestOccurredAt) Fail("occurredAt", $"occurredAt is before {EarliestOccurredAt:yyyy-MM-dd}.");
 
         if (contact.Customer is null)
         {
-            errors["customer"] = ["Customer is required."];
+            Fail("customer", "Customer is required.");
         }
         else
         {
-            RequireId(errors, "customer.id", contact.Customer.Id);
-            if (string.IsNullOrWhiteSpace(contact.Customer.Language))
+            Id(Fail, "customer.id", contact.Customer.Id);
+            Optional(Fail, "customer.name", contact.Customer.Name, MaxNameLength);
+            if (!Known(contact.Customer.Tier)) Fail("customer.tier", $"customer.tier is required: one of {Names<CustomerTier>()}.");
+            if (string.IsNullOrWhiteSpace(contact.Customer.Language)) Fail("customer.language", "Language is required (e.g. ja, en).");
+            else if (!LanguageTag().IsMatch(contact.Customer.Language)) Fail("customer.language", "Language must be a language tag such as ja, en or pt-BR.");
+            if (contact.Customer.Email is { } email && (email.Length > MaxEmailLength || !MailAddress.TryCreate(email, out var parsed) || parsed.Address != email))
             {
-                errors["customer.language"] = ["Language is required (e.g. ja, en)."];
+                Fail("customer.email", "Not a valid email address.");
             }
+        }
 
-            if (!Enum.IsDefined(contact.Customer.Tier))
+        Optional(Fail, "subject", contact.Subject, MaxSubjectLength);
+        if (contact.Category is not null && (contact.Category.Length > MaxCategoryLength || !CategoryName().IsMatch(contact.Category)))
+        {
+            Fail("category", $"Category must be 1 to {MaxCategoryLength} letters, digits, '.', '_' or '-'.");
+        }
+
+        if (contact.BotConfidence is < 0 or > 1) Fail("botConfidence", "botConfidence must be between 0 and 1.");
+
+        if (contact.Intent is { } intent) Id(Fail, "intent.name", intent.Name);
+
+        if (contact.Sentiment is { } sentiment)
+        {
+            if (sentiment.Score is < -1 or > 1) Fail("sentiment.score", "sentiment.score must be between -1 and 1.");
+            Id(Fail, "sentiment.source", sentiment.Source, MaxSourceLength);
+        }
+
+        if (contact.Entities is { } entities)
+        {
+            Optional(Fail, "entities.orderId", entities.OrderId, MaxIdLength);
+            Optional(Fail, "entities.product", entities.Product, MaxNameLength);
+            if (entities.Amount is { } amount)
             {
-                errors["customer.tier"] = ["Unknown customer tier."];
+                if (amount.Amount is < 0 or > MaxAmount) Fail("entities.amount.amount", $"Amount must be between 0 and {MaxAmount:0}.");
+                if (amount.Currency is null || !CurrencyCode().IsMatch(amount.Currency)) Fail("entities.amount.currency", "Currency must be an ISO 4217 code such as JPY or USD.");
             }
         }
 
-        if (contact.BotConfidence is < 0 or > 1)
+        if (contact.TraceParent is { } traceParent && !ActivityContext.TryParse(traceParent, null, out _))
         {
-            errors["botConfidence"] = ["botConfidence must be between 0 and 1."];
-        }
-
-        if (contact.Sentiment is { Score: < -1 or > 1 })
-        {
-            errors["sentiment.score"] = ["sentiment.score must be between -1 and 1."];
-        }
-
-        if (contact.Entities?.Amount is { } amount && (amount.Amount < 0 || string.IsNullOrWhiteSpace(amount.Currency)))
-        {
-            errors["entities.amount"] = ["An amount needs a non-negative value and a currency."];
+            Fail("traceParent", "traceParent must be a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>).");
         }
 
         return errors;
     }
 
-    private static void RequireId(Dictionary<string, string[]> errors, string field, string? value)
+    /// <summary>A defined value other than Unspecified (what a missing field reads as).</summary>
+    public static bool Known<T>(T value) where T : struct, Enum => Enum.IsDefined(value) && Convert.ToInt32(value) != 0;
+
+    public static string Names<T>() where T : struct, Enum => string.Join(", ", Enum.GetNames<T>().Skip(1));
+
+    private static void Id(Action<string, string> fail, string field, string? value, int maxLength = MaxIdLength)
     {
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            errors[field] = [$"{field} is required."];
-        }
-        else if (value.Length > MaxIdLength)
-        {
-            errors[field] = [$"{field} is longer than {MaxIdLength} characters."];
-        }
+        if (string.IsNullOrWhiteSpace(value)) fail(field, $"{field} is required.");
+        else if (value.Length > maxLength) fail(field, $"{field} is longer than {maxLength} characters.");
+        else if (value.Any(char.IsControl)) fail(field, $"{field} contains control characters.");
     }
+
+    private static void Optional(Action<string, string> fail, string field, string? value, int maxLength)
+    {
+        if (value is not null && value.Length > maxLength) fail(field, $"{field} is longer than {maxLength} characters.");
+    }
+
+    [GeneratedRegex(LanguagePattern)]
+    private static partial Regex LanguageTag();
+
+    [GeneratedRegex(CurrencyPattern)]
+    private static partial Regex CurrencyCode();
+
+    [GeneratedRegex(CategoryPattern)]
+    private static partial Regex CategoryName();
 }

@@ -6,14 +6,14 @@ using MassTransit;
 namespace Escalation.Intake.Contacts.ReceiveContact;
 
 /// <summary>Contacts over AMQP: MassTransit envelopes, or raw JSON on the <see cref="RawExchange"/> exchange.</summary>
-public sealed class InboundContactConsumer(ContactReceiver receiver) : IConsumer<InboundContact>
+public sealed class InboundContactConsumer(ContactReceiver receiver, TimeProvider time) : IConsumer<InboundContact>
 {
     /// <summary>Fanout exchange for publishers that send plain JSON (no MassTransit envelope); see README, "Sending contacts over AMQP".</summary>
     public const string RawExchange = "escalation.inbound-contacts";
 
     public async Task Consume(ConsumeContext<InboundContact> context)
     {
-        var errors = ContactValidation.Validate(context.Message);
+        var errors = ContactValidation.Validate(context.Message, time.GetUtcNow());
         if (errors.Count > 0)
         {
             throw new InvalidMessageException("Invalid InboundContact: " +

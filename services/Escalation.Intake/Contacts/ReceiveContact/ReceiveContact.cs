@@ -1,6 +1,7 @@
 using Escalation.Contracts;
 using Escalation.Contracts.Cases;
 using Escalation.Contracts.Intake;
+using Escalation.Intake.Cases;
 
 namespace Escalation.Intake.Contacts.ReceiveContact;
 
@@ -13,10 +14,17 @@ public static class ReceiveContact
     public const string DefaultCategory = "general";
     private const int SubjectLength = 80;
 
-    /// <param name="existing">The conversation's open case, or null when a new case (<paramref name="newCase"/>) is opened.</param>
-    public static IReadOnlyList<ICaseEvent> Decide(CaseRef? existing, CaseRef newCase, InboundContact contact, DateTimeOffset now)
+    /// <summary>
+    /// A contact opens a new case when its conversation has none, or when the conversation's case ended (resolved or
+    /// closed) longer ago than the reopen window.
+    /// </summary>
+    public static bool NeedsNewCase(IntakeCase? current, TimeSpan reopenWindow, DateTimeOffset now) =>
+        current is null || current.EndedAt is { } endedAt && now - endedAt > reopenWindow;
+
+    /// <param name="current">The conversation's case, or null when a new case (<paramref name="newCase"/>) is opened.</param>
+    public static IReadOnlyList<ICaseEvent> Decide(IntakeCase? current, CaseRef newCase, InboundContact contact, DateTimeOffset now)
     {
-        var caseId = existing?.CaseId ?? newCase.CaseId;
+        var caseId = current?.Id ?? newCase.CaseId;
         var received = new ContactReceived(
             caseId,
             contact.ContactId,
@@ -31,9 +39,12 @@ public static class ReceiveContact
             contact.OccurredAt,
             now);
 
-        if (existing is not null)
+        if (current is not null)
         {
-            return [received];
+            // A customer writing again on an ended case within the window reopens it; other authors just add a turn.
+            return current.Status != CaseStatus.Open && contact.Author == AuthorKind.Customer
+                ? [new CaseReopened(caseId, contact.ContactId, $"The customer wrote again after the case was {current.Status.ToString().ToLowerInvariant()}.", now), received]
+                : [received];
         }
 
         var opened = new TicketOpened(
@@ -51,7 +62,8 @@ public static class ReceiveContact
 
     public static string ContactKey(InboundContact contact) => $"{contact.Channel}:{contact.ContactId}";
 
-    public static string ConversationKey(InboundContact contact) => $"{contact.Channel}:{contact.ConversationId}";
+    /// <summary>A conversation is the channel's conversation with one customer.</summary>
+    public static string ConversationKey(InboundContact contact) => $"{contact.Channel}:{contact.ConversationId}:{contact.Customer.Id}";
 
     private static string Subject(InboundContact contact)
     {
@@ -68,8 +80,8 @@ public static class ReceiveContact
 /// <summary>Marks a contact as recorded (id = channel + contact id): the dedupe key.</summary>
 public sealed record ReceivedContact(string Id, Guid CaseId, string Reference);
 
-/// <summary>The open case of a conversation (id = channel + conversation id).</summary>
-public sealed record OpenConversation(string Id, Guid CaseId, string Reference);
+/// <summary>The current case of a conversation (id = channel + conversation id + customer id).</summary>
+public sealed record ConversationCase(string Id, Guid CaseId, string Reference);
 
 /// <summary>An HTTP Idempotency-Key and the contact it was first used for.</summary>
 public sealed record IdempotencyRecord(string Id, string ContactKey, Guid CaseId, string Reference);

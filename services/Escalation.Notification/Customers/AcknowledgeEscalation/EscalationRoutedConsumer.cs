@@ -2,7 +2,6 @@ using Escalation.Contracts.Escalations;
 using Escalation.Notification.Channels;
 using Escalation.ServiceDefaults;
 using Marten;
-using Marten.Exceptions;
 using MassTransit;
 
 namespace Escalation.Notification.Customers.AcknowledgeEscalation;
@@ -45,7 +44,7 @@ public sealed partial class EscalationRoutedConsumer(IDocumentStore store, Email
                     context.CancellationToken);
                 return;
             }
-            catch (Exception exception) when (attempt < MaxRecordAttempts && exception is StreamLockedException or JasperFx.ConcurrencyException)
+            catch (Exception exception) when (attempt < MaxRecordAttempts && WriteConflicts.IsWriteConflict(exception))
             {
                 LogAppendRetry(caseId, attempt);
             }

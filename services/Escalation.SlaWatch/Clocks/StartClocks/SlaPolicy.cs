@@ -15,7 +15,7 @@ public sealed record SlaPolicy
 
     public SlaPolicy Validated()
     {
-        var missing = Enum.GetValues<CustomerTier>().Where(t => !FirstResponse.ContainsKey(t)).ToList();
+        var missing = Enum.GetValues<CustomerTier>().Where(t => t != CustomerTier.Unspecified && !FirstResponse.ContainsKey(t)).ToList();
         if (missing.Count > 0)
         {
             throw new InvalidOperationException($"SLA policy {Id} v{Version} has no first-response target for {string.Join(", ", missing)}.");

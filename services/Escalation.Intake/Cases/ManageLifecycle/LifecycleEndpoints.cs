@@ -1,0 +1,97 @@
+using Escalation.Contracts;
+using Escalation.Contracts.Intake;
+using Escalation.Intake.Http;
+
+namespace Escalation.Intake.Cases.ManageLifecycle;
+
+/// <summary>A troubleshooting step tried on the case.</summary>
+/// <param name="AttemptId">Your id of this attempt (idempotency key).</param>
+public sealed record ResolutionAttemptRequest(string AttemptId, string Step, AttemptOutcome Outcome, string? By, DateTimeOffset AttemptedAt);
+
+/// <summary>Resolve the case.</summary>
+/// <param name="CommandId">Your id of this command (idempotency key).</param>
+public sealed record ResolveRequest(string CommandId, string Resolution, string? ResolvedBy);
+
+/// <summary>The customer confirmed the resolution.</summary>
+/// <param name="CommandId">Your id of this command (idempotency key).</param>
+public sealed record CloseRequest(string CommandId, string? ConfirmedBy);
+
+/// <summary>Accepted; <paramref name="Duplicate"/> when this command id was processed before (nothing appended).</summary>
+public sealed record CommandAccepted(Guid CaseId, bool Duplicate);
+
+public static class LifecycleEndpoints
+{
+    public static IEndpointRouteBuilder MapCaseLifecycle(this IEndpointRouteBuilder app)
+    {
+        var cases = app.MapGroup("/api/cases/{caseId:guid}").WithTags("Case lifecycle");
+
+        cases.MapPost("/resolution-attempts", (Guid caseId, HttpRequest request, CaseCommandHandler handler, TimeProvider time, CancellationToken ct) =>
+                HandleAsync<ResolutionAttemptRequest>(request, caseId, handler, time,
+                    (body, now) => CaseLifecycle.Validate(ToCommand(caseId, body), now),
+                    body => $"attempt:{body.AttemptId}",
+                    body => (state, now) => CaseLifecycle.Decide(state, ToCommand(caseId, body), now), ct))
+            .Accepts<ResolutionAttemptRequest>("application/json")
+            .WithName("RecordResolutionAttempt")
+            .Produces<CommandAccepted>(StatusCodes.Status202Accepted)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Record a troubleshooting step and its outcome (appends ResolutionAttempted).");
+
+        cases.MapPost("/resolve", (Guid caseId, HttpRequest request, CaseCommandHandler handler, TimeProvider time, CancellationToken ct) =>
+                HandleAsync<ResolveRequest>(request, caseId, handler, time,
+                    (body, _) => CaseLifecycle.Validate(new ResolveCase(caseId, body.CommandId, body.Resolution, body.ResolvedBy)),
+                    body => $"resolve:{body.CommandId}",
+                    body => (state, now) => CaseLifecycle.Decide(state, new ResolveCase(caseId, body.CommandId, body.Resolution, body.ResolvedBy), now), ct))
+            .Accepts<ResolveRequest>("application/json")
+            .WithName("ResolveCase")
+            .Produces<CommandAccepted>(StatusCodes.Status202Accepted)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("Resolve an open case (appends CaseResolved); 409 when it is not open.");
+
+        cases.MapPost("/close", (Guid caseId, HttpRequest request, CaseCommandHandler handler, TimeProvider time, CancellationToken ct) =>
+                HandleAsync<CloseRequest>(request, caseId, handler, time,
+                    (body, _) => CaseLifecycle.Validate(new CloseCase(caseId, body.CommandId, body.ConfirmedBy)),
+                    body => $"close:{body.CommandId}",
+                    body => (state, now) => CaseLifecycle.Decide(state, new CloseCase(caseId, body.CommandId, body.ConfirmedBy), now), ct))
+            .Accepts<CloseRequest>("application/json")
+            .WithName("CloseCase")
+            .Produces<CommandAccepted>(StatusCodes.Status202Accepted)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithSummary("The customer confirmed the resolution (appends CaseClosed); 409 unless the case is resolved.");
+        return app;
+    }
+
+    private static RecordResolutionAttempt ToCommand(Guid caseId, ResolutionAttemptRequest body) =>
+        new(caseId, body.AttemptId, body.Step, body.Outcome, body.By, body.AttemptedAt);
+
+    private static async Task<IResult> HandleAsync<TRequest>(HttpRequest request, Guid caseId, CaseCommandHandler handler, TimeProvider time,
+        Func<TRequest, DateTimeOffset, IReadOnlyDictionary<string, string[]>> validate, Func<TRequest, string> commandKey,
+        Func<TRequest, Func<IntakeCase, DateTimeOffset, LifecycleDecision>> decide, CancellationToken cancellationToken) where TRequest : class
+    {
+        var (body, errors) = await JsonBody.ReadAsync<TRequest>(request, cancellationToken);
+        if (errors.Count == 0)
+        {
+            errors = body is null
+                ? new() { ["body"] = ["A body is required."] }
+                : new Dictionary<string, string[]>(validate(body, time.GetUtcNow()));
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var outcome = await handler.HandleAsync(caseId, commandKey(body!), $"http:{request.HttpContext.TraceIdentifier}", decide(body!), cancellationToken);
+        return outcome.Result switch
+        {
+            CommandResult.NotFound => TypedResults.Problem(outcome.Reason, statusCode: StatusCodes.Status404NotFound, title: "No such case"),
+            CommandResult.Conflict => TypedResults.Problem(outcome.Reason, statusCode: StatusCodes.Status409Conflict, title: "Not allowed in the case's state"),
+            _ => TypedResults.Accepted((string?)null, new CommandAccepted(caseId, outcome.Result == CommandResult.Duplicate)),
+        };
+    }
+}
