@@ -22,8 +22,9 @@ public static class IntakeSetup
         });
         builder.AddEscalationBus("intake", bus =>
         {
-            bus.AddConsumer<InboundContactConsumer>(typeof(InboundContactConsumerDefinition));
-            bus.AddConsumer<LifecycleConsumers>();
+            bus.AddConsumer<InboundContactConsumer>();
+            bus.AddConsumer<RawInboundContactConsumer>(typeof(RawInboundContactConsumerDefinition));
+            bus.AddConsumer<LifecycleCommandsConsumer>();
         });
         builder.Services.AddSingleton(builder.Configuration.GetSection("Intake").Get<IntakeOptions>() ?? new IntakeOptions());
         builder.Services.AddSingleton<CaseReferences>();

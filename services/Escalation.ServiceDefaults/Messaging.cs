@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using MassTransit;
 using Microsoft.Extensions.Configuration;
@@ -42,11 +43,16 @@ public static class Messaging
                     }
 
                     options.Converters.Insert(0, new JsonStringEnumConverter(allowIntegerValues: false));
+
+                    // Plain JSON, as over HTTP: MassTransit's defaults accept comments and trailing commas.
+                    options.AllowTrailingCommas = false;
+                    options.ReadCommentHandling = JsonCommentHandling.Disallow;
                     return options;
                 });
                 rabbit.UseMessageRetry(retry =>
                 {
                     retry.Ignore<InvalidMessageException>();
+                    retry.Ignore<JsonException>(); // a body that does not deserialize never will
                     retry.Exponential(8, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100));
                 });
                 configureBus?.Invoke(context, rabbit);

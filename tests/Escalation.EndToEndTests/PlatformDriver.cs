@@ -11,6 +11,37 @@ public sealed class PlatformDriver(PlatformFixture platform)
 {
     public static readonly TimeSpan PipelineDeadline = TimeSpan.FromSeconds(60);
 
+    /// <summary>Publishes bytes as a non-.NET channel would: plain JSON to the inbound fanout exchange, with AMQP headers.</summary>
+    public async Task PublishBytesAsync(IEnumerable<(byte[] Body, IDictionary<string, object?> Headers)> messages)
+    {
+        var factory = new ConnectionFactory { Uri = new Uri(platform.Infrastructure.RabbitMqUri) };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        foreach (var (body, headers) in messages)
+        {
+            var properties = new BasicProperties { ContentType = "application/json", Persistent = true, Headers = headers };
+            await channel.BasicPublishAsync("escalation.inbound-contacts", "", mandatory: true, properties, body);
+        }
+    }
+
+    /// <summary>Sends a command in a MassTransit envelope, as a .NET service would, to the exchange of its message type.</summary>
+    public async Task SendEnvelopeAsync(string messageType, object message)
+    {
+        var envelope = new Dictionary<string, object?>
+        {
+            ["messageId"] = Guid.NewGuid(),
+            ["messageType"] = new[] { $"urn:message:{messageType}" },
+            ["message"] = message,
+            ["sentTime"] = DateTimeOffset.UtcNow,
+            ["headers"] = new Dictionary<string, object>(),
+        };
+        var factory = new ConnectionFactory { Uri = new Uri(platform.Infrastructure.RabbitMqUri) };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json", Persistent = true };
+        await channel.BasicPublishAsync(messageType, "", mandatory: true, properties, JsonSerializer.SerializeToUtf8Bytes(envelope, JsonSerializerOptions.Web));
+    }
+
     public async Task PublishRawAsync(object contact, string? traceParent)
     {
         var factory = new ConnectionFactory { Uri = new Uri(platform.Infrastructure.RabbitMqUri) };
@@ -23,6 +54,35 @@ public sealed class PlatformDriver(PlatformFixture platform)
         }
 
         await channel.BasicPublishAsync("escalation.inbound-contacts", "", mandatory: true, properties, JsonSerializer.SerializeToUtf8Bytes(contact));
+    }
+
+    /// <summary>Events of a case, by type name, straight from the event store.</summary>
+    public async Task<IReadOnlyList<(string Type, long Version, JsonDocument Data)>> EventsAsync(Guid caseId)
+    {
+        await using var connection = new NpgsqlConnection(platform.Infrastructure.PostgresConnectionString);
+        await connection.OpenAsync();
+        await using var query = new NpgsqlCommand("SELECT type, version, data::text FROM events.mt_events WHERE stream_id = @id ORDER BY version", connection);
+        query.Parameters.AddWithValue("id", caseId);
+        await using var reader = await query.ExecuteReaderAsync();
+        var events = new List<(string, long, JsonDocument)>();
+        while (await reader.ReadAsync())
+        {
+            events.Add((reader.GetString(0), reader.GetInt64(1), JsonDocument.Parse(reader.GetString(2))));
+        }
+
+        return events;
+    }
+
+    /// <summary>How many stored events and recorded contacts mention <paramref name="marker"/> in their contact id.</summary>
+    public async Task<long> RecordedWithMarkerAsync(string marker)
+    {
+        await using var connection = new NpgsqlConnection(platform.Infrastructure.PostgresConnectionString);
+        await connection.OpenAsync();
+        await using var count = new NpgsqlCommand(
+            "SELECT (SELECT count(*) FROM events.mt_events WHERE data->>'contactId' LIKE @pattern OR data->>'firstContactId' LIKE @pattern) + " +
+            "(SELECT count(*) FROM intake.mt_doc_receivedcontact WHERE id LIKE @pattern)", connection);
+        count.Parameters.AddWithValue("pattern", $"%{marker}%");
+        return (long)(await count.ExecuteScalarAsync())!;
     }
 
     public async Task<(HttpStatusCode Status, Accepted Body)> PostAsync(object contact, string? idempotencyKey)
@@ -70,7 +130,9 @@ public sealed class PlatformDriver(PlatformFixture platform)
         }, "the pipeline did not settle");
     }
 
-    public async Task<T> PollAsync<T>(Func<Task<T?>> probe, string failure) where T : class
+    public Task<T> PollAsync<T>(Func<Task<T?>> probe, string failure) where T : class => PollAsync(probe, () => failure);
+
+    public async Task<T> PollAsync<T>(Func<Task<T?>> probe, Func<string> failure) where T : class
     {
         var deadline = DateTime.UtcNow + PipelineDeadline;
         while (DateTime.UtcNow < deadline)
@@ -83,7 +145,7 @@ public sealed class PlatformDriver(PlatformFixture platform)
             await Task.Delay(100);
         }
 
-        throw new TimeoutException($"{failure} within {PipelineDeadline}.\n{platform.LogTails()}");
+        throw new TimeoutException($"{failure()} within {PipelineDeadline}.\n{platform.LogTails()}");
     }
 
     public static InboundContactJson Contact(string contactId, string channel, string language, string? email, string text) => new(

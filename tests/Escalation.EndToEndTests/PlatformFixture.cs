@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -15,10 +16,11 @@ public sealed class PlatformFixture : IAsyncLifetime
     public static readonly string[] Services = ["Intake", "Triage", "Routing", "SlaWatch", "Notification", "History"];
     private static readonly TimeSpan StartupDeadline = TimeSpan.FromSeconds(90);
 
-    private readonly Dictionary<string, Process> _processes = [];
-    private readonly Dictionary<string, int> _httpPorts = [];
+    private readonly ConcurrentDictionary<string, Process> _processes = [];
+    private readonly ConcurrentDictionary<string, int> _httpPorts = [];
     private Process? _smtpSink;
     private int _smtpPort;
+    private int _extraInstances;
     private GrpcChannel? _historyChannel;
 
     public Infrastructure Infrastructure { get; } = new();
@@ -83,11 +85,11 @@ public sealed class PlatformFixture : IAsyncLifetime
     }));
 
     /// <summary>Starts one more instance of a service (own ports and log), for multi-instance tests.</summary>
-    public async Task<string> StartExtraInstanceAsync(string service)
+    public async Task<string> StartExtraInstanceAsync(string service, IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var instance = $"{service}#{_processes.Count + 1}";
+        var instance = $"{service}#{Interlocked.Increment(ref _extraInstances)}";
         _httpPorts[instance] = FreePort();
-        StartService(instance, FreePort());
+        StartService(instance, FreePort(), settings);
         await WaitUntilReadyAsync(instance);
         return instance;
     }
@@ -109,7 +111,7 @@ public sealed class PlatformFixture : IAsyncLifetime
         return reader.ReadToEnd();
     }
 
-    private void StartService(string instance, int grpcPort)
+    private void StartService(string instance, int grpcPort, IReadOnlyDictionary<string, string?>? settings = null)
     {
         var service = instance.Split('#')[0];
         var assembly = ServiceAssembly(service);
@@ -130,6 +132,11 @@ public sealed class PlatformFixture : IAsyncLifetime
         start.Environment["Notification__Smtp__Host"] = "127.0.0.1";
         start.Environment["Notification__Smtp__Port"] = _smtpPort.ToString();
         start.Environment["Logging__LogLevel__Default"] = "Information";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            start.Environment[key] = value;
+        }
+
 
         var log = new StreamWriter(new FileStream(Path.Combine(WorkDirectory, $"{instance}.log"), FileMode.Create, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };

@@ -19,10 +19,8 @@ public static class JsonBody
         }
         catch (JsonException malformed)
         {
-            var field = string.IsNullOrEmpty(malformed.Path) || malformed.Path == "$" ? "body" : malformed.Path.TrimStart('$', '.');
-            return (default, new() { [field] = [$"Malformed JSON or wrong type: {FirstLine(malformed.Message)}"] });
+            var (field, reason) = MalformedJson.Describe(malformed);
+            return (default, new() { [field] = [reason] });
         }
     }
-
-    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 }

@@ -1,57 +1,96 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Escalation.Contracts.Intake;
 using Escalation.ServiceDefaults;
 using MassTransit;
 
 namespace Escalation.Intake.Contacts.ReceiveContact;
 
-/// <summary>Contacts over AMQP: MassTransit envelopes, or raw JSON on the <see cref="RawExchange"/> exchange.</summary>
+/// <summary>Contacts from .NET publishers: <c>Publish&lt;InboundContact&gt;</c> in a MassTransit envelope.</summary>
 public sealed class InboundContactConsumer(ContactReceiver receiver, TimeProvider time) : IConsumer<InboundContact>
 {
-    /// <summary>Fanout exchange for publishers that send plain JSON (no MassTransit envelope); see README, "Sending contacts over AMQP".</summary>
-    public const string RawExchange = "escalation.inbound-contacts";
+    public Task Consume(ConsumeContext<InboundContact> context) =>
+        InboundContacts.ReceiveAsync(receiver, context, context.Message, ContactValidation.Validate(context.Message, time.GetUtcNow()));
+}
 
-    public async Task Consume(ConsumeContext<InboundContact> context)
+/// <summary>Marker type for a raw JSON body on the raw endpoint; the body itself is read as <see cref="InboundContact"/>.</summary>
+public sealed class RawInboundContact;
+
+/// <summary>
+/// Contacts from any language: plain JSON on the fanout exchange <see cref="Exchange"/>. The body is read exactly as
+/// <c>POST /api/contacts</c> reads it, so both transports accept and reject the same contacts for the same reasons.
+/// </summary>
+public sealed class RawInboundContactConsumer(ContactReceiver receiver, TimeProvider time) : IConsumer<RawInboundContact>
+{
+    /// <summary>Fanout exchange for publishers that send plain JSON (no MassTransit envelope); see the README.</summary>
+    public const string Exchange = "escalation.inbound-contacts";
+
+    public Task Consume(ConsumeContext<RawInboundContact> context)
     {
-        var errors = ContactValidation.Validate(context.Message, time.GetUtcNow());
-        if (errors.Count > 0)
+        InboundContact? contact;
+        IReadOnlyDictionary<string, string[]> errors;
+        try
+        {
+            contact = JsonSerializer.Deserialize<InboundContact>(context.ReceiveContext.Body.GetBytes(), ContractJson.Options);
+            errors = ContactValidation.Validate(contact, time.GetUtcNow());
+        }
+        catch (JsonException malformed)
+        {
+            var (field, reason) = MalformedJson.Describe(malformed);
+            (contact, errors) = (null, new Dictionary<string, string[]> { [field] = [reason] });
+        }
+
+        return InboundContacts.ReceiveAsync(receiver, context, contact, errors);
+    }
+}
+
+public sealed class RawInboundContactConsumerDefinition : ConsumerDefinition<RawInboundContactConsumer>
+{
+    public RawInboundContactConsumerDefinition() => EndpointName = "intake-inbound-contact-raw";
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
+        IConsumerConfigurator<RawInboundContactConsumer> consumerConfigurator, IRegistrationContext context)
+    {
+        endpointConfigurator.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
+        endpointConfigurator.ConfigureDeadLetter(pipe => pipe.UseFilter(new ExplainedDeadLetterFilter(
+            "Not an InboundContact: the body is empty or JSON null. See contracts/Escalation.Contracts/Intake/inbound-contact.schema.json.")));
+        if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
+        {
+            rabbit.ConfigureConsumeTopology = false;
+            rabbit.Bind(RawInboundContactConsumer.Exchange, exchange => exchange.ExchangeType = "fanout");
+        }
+    }
+}
+
+internal static class InboundContacts
+{
+    public static async Task ReceiveAsync(ContactReceiver receiver, ConsumeContext context, InboundContact? contact, IReadOnlyDictionary<string, string[]> errors)
+    {
+        if (contact is null || errors.Count > 0)
         {
             throw new InvalidMessageException("Invalid InboundContact: " +
                 string.Join("; ", errors.Select(error => $"{error.Key}: {string.Join(" ", error.Value)}")));
         }
 
-        using var activity = StartFromPublisherTraceContext(context);
-        var causationId = context.MessageId?.ToString() ?? $"amqp:{ReceiveContact.ContactKey(context.Message)}";
-        await receiver.ReceiveAsync(context.Message, causationId, idempotencyKey: null, context.CancellationToken);
+        using var activity = StartFromPublisherTraceContext(context, contact);
+        var causationId = context.MessageId?.ToString() ?? $"amqp:{ReceiveContact.ContactKey(contact)}";
+        await receiver.ReceiveAsync(contact, causationId, idempotencyKey: null, context.CancellationToken);
     }
 
     /// <summary>
     /// MassTransit continues a trace from its own MT-Activity-Id header. A non-.NET publisher sends a W3C
     /// <c>traceparent</c> (as an AMQP header or in the body) instead; continue that trace.
     /// </summary>
-    private static Activity? StartFromPublisherTraceContext(ConsumeContext<InboundContact> context)
+    private static Activity? StartFromPublisherTraceContext(ConsumeContext context, InboundContact contact)
     {
         if (context.Headers.TryGetHeader("MT-Activity-Id", out _))
         {
             return null;
         }
 
-        var traceParent = context.Headers.Get<string>("traceparent") ?? context.Message.TraceParent;
+        var traceParent = context.Headers.Get<string>("traceparent") ?? contact.TraceParent;
         return traceParent is not null && ActivityContext.TryParse(traceParent, null, isRemote: true, out var parent)
             ? Telemetry.Source.StartActivity("intake receive InboundContact", ActivityKind.Consumer, parent)
             : null;
-    }
-}
-
-public sealed class InboundContactConsumerDefinition : ConsumerDefinition<InboundContactConsumer>
-{
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
-        IConsumerConfigurator<InboundContactConsumer> consumerConfigurator, IRegistrationContext context)
-    {
-        endpointConfigurator.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
-        if (endpointConfigurator is IRabbitMqReceiveEndpointConfigurator rabbit)
-        {
-            rabbit.Bind(InboundContactConsumer.RawExchange, exchange => exchange.ExchangeType = "fanout");
-        }
     }
 }

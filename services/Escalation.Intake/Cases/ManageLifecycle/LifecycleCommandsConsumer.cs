@@ -5,7 +5,7 @@ using MassTransit;
 namespace Escalation.Intake.Cases.ManageLifecycle;
 
 /// <summary>Lifecycle commands over AMQP (MassTransit envelope); refusals are dead-lettered with the reason.</summary>
-public sealed class LifecycleConsumers(CaseCommandHandler handler, TimeProvider time)
+public sealed class LifecycleCommandsConsumer(CaseCommandHandler handler, TimeProvider time)
     : IConsumer<RecordResolutionAttempt>, IConsumer<ResolveCase>, IConsumer<CloseCase>
 {
     public Task Consume(ConsumeContext<RecordResolutionAttempt> context) =>
