@@ -14,7 +14,7 @@ public sealed class IntakeTests(PlatformFixture platform)
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Every_channel_is_accepted_over_both_transports()
+    public async Task Every_channel_is_accepted_over_both_transports_and_the_MassTransit_envelope()
     {
         var run = Guid.NewGuid().ToString("N")[..8];
         await _driver.PublishBytesAsync(Channels.Select(channel =>
@@ -24,6 +24,12 @@ public sealed class IntakeTests(PlatformFixture platform)
         {
             httpCases[channel] = (await _driver.PostAsync(Contact($"http-{channel}-{run}", channel), null)).Body.CaseId;
         }
+
+        // A .NET publisher may send the MassTransit envelope instead of plain JSON.
+        var envelope = Contact($"envelope-{run}", "Email");
+        await _driver.SendEnvelopeAsync("Escalation.Contracts.Intake:InboundContact", envelope);
+        var envelopeCase = await _driver.WaitForCaseOfContactAsync("Email", $"envelope-{run}", Cancellation);
+        Assert.Single(await _driver.EventsAsync(envelopeCase), e => e.Type == "contact_received");
 
         foreach (var channel in Channels)
         {
