@@ -25,49 +25,40 @@ public static class LifecycleEndpoints
     {
         var cases = app.MapGroup("/api/cases/{caseId:guid}").WithTags("Case lifecycle");
 
-        cases.MapPost("/resolution-attempts", (Guid caseId, HttpRequest request, CaseCommandHandler handler, TimeProvider time, CancellationToken ct) =>
-                HandleAsync<ResolutionAttemptRequest>(request, caseId, handler, time,
-                    (body, now) => CaseLifecycle.Validate(ToCommand(caseId, body), now),
-                    body => $"attempt:{body.AttemptId}",
-                    body => (state, now) => CaseLifecycle.Decide(state, ToCommand(caseId, body), now), ct))
-            .Accepts<ResolutionAttemptRequest>("application/json")
-            .WithName("RecordResolutionAttempt")
-            .Produces<CommandAccepted>(StatusCodes.Status202Accepted)
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithSummary("Record a troubleshooting step and its outcome (appends ResolutionAttempted).");
+        MapCommand<ResolutionAttemptRequest, RecordResolutionAttempt>(cases, "/resolution-attempts", "RecordResolutionAttempt",
+            "Record a troubleshooting step and its outcome (appends ResolutionAttempted).",
+            (caseId, body) => new(caseId, body.AttemptId, body.Step, body.Outcome, body.By, body.AttemptedAt),
+            CaseLifecycle.Validate, command => $"attempt:{command.AttemptId}", CaseLifecycle.Decide);
 
-        cases.MapPost("/resolve", (Guid caseId, HttpRequest request, CaseCommandHandler handler, TimeProvider time, CancellationToken ct) =>
-                HandleAsync<ResolveRequest>(request, caseId, handler, time,
-                    (body, _) => CaseLifecycle.Validate(new ResolveCase(caseId, body.CommandId, body.Resolution, body.ResolvedBy)),
-                    body => $"resolve:{body.CommandId}",
-                    body => (state, now) => CaseLifecycle.Decide(state, new ResolveCase(caseId, body.CommandId, body.Resolution, body.ResolvedBy), now), ct))
-            .Accepts<ResolveRequest>("application/json")
-            .WithName("ResolveCase")
-            .Produces<CommandAccepted>(StatusCodes.Status202Accepted)
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithSummary("Resolve an open case (appends CaseResolved); 409 when it is not open.");
+        MapCommand<ResolveRequest, ResolveCase>(cases, "/resolve", "ResolveCase",
+            "Resolve an open case (appends CaseResolved); 409 when it is not open.",
+            (caseId, body) => new(caseId, body.CommandId, body.Resolution, body.ResolvedBy),
+            (command, _) => CaseLifecycle.Validate(command), command => $"resolve:{command.CommandId}", CaseLifecycle.Decide);
 
-        cases.MapPost("/close", (Guid caseId, HttpRequest request, CaseCommandHandler handler, TimeProvider time, CancellationToken ct) =>
-                HandleAsync<CloseRequest>(request, caseId, handler, time,
-                    (body, _) => CaseLifecycle.Validate(new CloseCase(caseId, body.CommandId, body.ConfirmedBy)),
-                    body => $"close:{body.CommandId}",
-                    body => (state, now) => CaseLifecycle.Decide(state, new CloseCase(caseId, body.CommandId, body.ConfirmedBy), now), ct))
-            .Accepts<CloseRequest>("application/json")
-            .WithName("CloseCase")
-            .Produces<CommandAccepted>(StatusCodes.Status202Accepted)
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithSummary("The customer confirmed the resolution (appends CaseClosed); 409 unless the case is resolved.");
+        MapCommand<CloseRequest, CloseCase>(cases, "/close", "CloseCase",
+            "The customer confirmed the resolution (appends CaseClosed); 409 unless the case is resolved.",
+            (caseId, body) => new(caseId, body.CommandId, body.ConfirmedBy),
+            (command, _) => CaseLifecycle.Validate(command), command => $"close:{command.CommandId}", CaseLifecycle.Decide);
         return app;
     }
 
-    private static RecordResolutionAttempt ToCommand(Guid caseId, ResolutionAttemptRequest body) =>
-        new(caseId, body.AttemptId, body.Step, body.Outcome, body.By, body.AttemptedAt);
+    private static void MapCommand<TRequest, TCommand>(RouteGroupBuilder cases, string path, string name, string summary,
+        Func<Guid, TRequest, TCommand> toCommand, Func<TCommand, DateTimeOffset, IReadOnlyDictionary<string, string[]>> validate,
+        Func<TCommand, string> commandKey, Func<IntakeCase, TCommand, DateTimeOffset, LifecycleDecision> decide) where TRequest : class
+    {
+        cases.MapPost(path, (Guid caseId, HttpRequest request, CaseCommandHandler handler, TimeProvider time, CancellationToken ct) =>
+                HandleAsync<TRequest>(request, caseId, handler, time,
+                    (body, now) => validate(toCommand(caseId, body), now),
+                    body => commandKey(toCommand(caseId, body)),
+                    body => (state, now) => decide(state, toCommand(caseId, body), now), ct))
+            .Accepts<TRequest>("application/json")
+            .WithName(name)
+            .WithSummary(summary)
+            .Produces<CommandAccepted>(StatusCodes.Status202Accepted)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+    }
 
     private static async Task<IResult> HandleAsync<TRequest>(HttpRequest request, Guid caseId, CaseCommandHandler handler, TimeProvider time,
         Func<TRequest, DateTimeOffset, IReadOnlyDictionary<string, string[]>> validate, Func<TRequest, string> commandKey,

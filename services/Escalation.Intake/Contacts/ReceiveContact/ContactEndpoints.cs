@@ -65,10 +65,7 @@ public static class ContactEndpoints
             errors = new Dictionary<string, string[]>(ContactValidation.Validate(contact, time.GetUtcNow()));
         }
 
-        if (idempotencyKey is { Length: 0 or > MaxIdempotencyKeyLength })
-        {
-            errors["Idempotency-Key"] = [$"Idempotency-Key must be 1 to {MaxIdempotencyKeyLength} characters."];
-        }
+        CheckIdempotencyKey(errors, idempotencyKey);
 
         if (errors.Count > 0)
         {
@@ -82,9 +79,20 @@ public static class ContactEndpoints
         }
         catch (IdempotencyKeyConflictException conflict)
         {
-            return TypedResults.Problem(conflict.Message, statusCode: StatusCodes.Status409Conflict, title: "Idempotency-Key reused");
+            return KeyReused(conflict);
         }
     }
+
+    private static void CheckIdempotencyKey(Dictionary<string, string[]> errors, string? idempotencyKey)
+    {
+        if (idempotencyKey is { Length: 0 or > MaxIdempotencyKeyLength })
+        {
+            errors["Idempotency-Key"] = [$"Idempotency-Key must be 1 to {MaxIdempotencyKeyLength} characters."];
+        }
+    }
+
+    private static IResult KeyReused(IdempotencyKeyConflictException conflict) =>
+        TypedResults.Problem(conflict.Message, statusCode: StatusCodes.Status409Conflict, title: "Idempotency-Key reused");
 
     private static async Task<IResult> ReceiveBatchAsync(
         HttpRequest request,
@@ -119,10 +127,7 @@ public static class ContactEndpoints
             }
         }
 
-        if (idempotencyKey is { Length: 0 or > MaxIdempotencyKeyLength })
-        {
-            errors["Idempotency-Key"] = [$"Idempotency-Key must be 1 to {MaxIdempotencyKeyLength} characters."];
-        }
+        CheckIdempotencyKey(errors, idempotencyKey);
 
         if (errors.Count > 0)
         {
@@ -147,7 +152,7 @@ public static class ContactEndpoints
         }
         catch (IdempotencyKeyConflictException conflict)
         {
-            return TypedResults.Problem(conflict.Message, statusCode: StatusCodes.Status409Conflict, title: "Idempotency-Key reused");
+            return KeyReused(conflict);
         }
     }
 }
