@@ -42,6 +42,7 @@ public static class BadContactCorpus
         Raw("comment", "/* hi */" + Valid($"{run}-cm", now).ToJsonString());
         Raw("truncated", Valid($"{run}-tr", now).ToJsonString()[..40]);
         Raw("NaN literal", Valid($"{run}-nan", now).ToJsonString().Replace("\"botConfidence\":0.5", "\"botConfidence\":NaN"));
+        Bytes("UTF-8 byte order mark", [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes(Valid($"{run}-bom", now).ToJsonString())], null);
         Raw("two objects", Valid($"{run}-two", now).ToJsonString() + Valid($"{run}-two2", now).ToJsonString());
 
         // Invalid UTF-8 inside the text.
@@ -123,6 +124,13 @@ public static class BadContactCorpus
         Mutate("occurredAt a day ahead", "occurredAt", c => c["occurredAt"] = now.AddDays(1).ToString("o"));
         Mutate("occurredAt in 1999", "occurredAt", c => c["occurredAt"] = "1999-12-31T23:59:59Z");
         Mutate("traceParent garbage", "traceParent", c => c["traceParent"] = "not-a-traceparent");
+        Mutate("intent.matched missing", "intent.matched", c => c["intent"]!.AsObject().Remove("matched"));
+        Mutate("sentiment.score missing", "sentiment.score", c => c["sentiment"]!.AsObject().Remove("score"));
+        Mutate("amount missing", "entities.amount.amount", c => c["entities"]!["amount"]!.AsObject().Remove("amount"));
+        Mutate("occurredAt without offset", "occurredAt", c => c["occurredAt"] = now.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss"));
+        Mutate("botConfidence as numeric string", "botConfidence", c => c["botConfidence"] = "0.5");
+        Mutate("language with trailing newline", "customer.language", c => c["customer"]!["language"] = "en\n");
+        Mutate("currency with trailing newline", "entities.amount.currency", c => c["entities"]!["amount"]!["currency"] = "JPY\n");
         return cases;
     }
 

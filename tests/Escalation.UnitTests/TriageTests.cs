@@ -103,6 +103,23 @@ public sealed class EvaluateContactTests
     }
 
     [Fact]
+    public void Asking_for_a_superior_escalates_once_more_then_never_again()
+    {
+        var (state, first) = Given(Opened(), Received("human please"));
+        state = state.Apply((EscalationRequested)EvaluateContact.Decide(state, first, Rules, Now).Single());
+        var superior = Guid.NewGuid();
+        state = state with { Turns = state.Turns.Add(new Turn(superior, Received("get me your manager"))) };
+        var hierarchical = (EscalationRequested)Assert.Single(EvaluateContact.Decide(state, superior, Rules, Now));
+        state = state.Apply(hierarchical);
+        var again = Guid.NewGuid();
+        state = state with { Turns = state.Turns.Add(new Turn(again, Received("MANAGER NOW"))).Add(new Turn(Guid.NewGuid(), Received("a human!"))) };
+
+        Assert.Equal(EscalationType.Hierarchical, hierarchical.Type);
+        Assert.Empty(EvaluateContact.Decide(state, again, Rules, Now));
+        Assert.Empty(EvaluateContact.Decide(state, state.Turns[^1].EventId, Rules, Now));
+    }
+
+    [Fact]
     public void The_handoff_packet_carries_the_conversation_so_nobody_asks_again()
     {
         var (state, contactId) = Given(Opened(CustomerTier.Vip), Received("I was charged twice", sentiment: -0.3), Received("人と話したい", sentiment: -0.7));

@@ -24,7 +24,12 @@ public static class ContactLimits
     /// <summary>Most contacts in one <c>POST /api/contacts:batch</c>.</summary>
     public const int MaxBatchSize = 100;
 
-    public const string LanguagePattern = "^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$";
-    public const string CurrencyPattern = "^[A-Z]{3}$";
-    public const string CategoryPattern = "^[A-Za-z0-9][A-Za-z0-9._-]*$";
+    // Patterns as the JSON Schema (ECMA-262) reads them; .NET's $ also matches before a final newline, so intake
+    // anchors the same bodies with \z.
+    public const string LanguagePatternBody = "^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*";
+    public const string CurrencyPatternBody = "^[A-Z]{3}";
+    public const string CategoryPatternBody = "^[A-Za-z0-9][A-Za-z0-9._-]*";
+    public const string LanguagePattern = LanguagePatternBody + "$";
+    public const string CurrencyPattern = CurrencyPatternBody + "$";
+    public const string CategoryPattern = CategoryPatternBody + "$";
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using Escalation.ServiceDefaults;
 
@@ -6,11 +7,23 @@ namespace Escalation.Intake.Http;
 /// <summary>Reads a JSON body itself, so that malformed JSON is reported against the field at fault.</summary>
 public static class JsonBody
 {
+    private static readonly byte[] ByteOrderMark = [0xEF, 0xBB, 0xBF];
+
     public static async Task<(T? Value, Dictionary<string, string[]> Errors)> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken)
     {
         if (!request.HasJsonContentType())
         {
             return (default, new() { ["body"] = ["Content-Type must be application/json."] });
+        }
+
+        // RFC 8259 §8.1: no byte order mark. A stream deserializer would skip one; the AMQP transport cannot, so
+        // both refuse it and the two transports accept the same bodies.
+        var start = await request.BodyReader.ReadAtLeastAsync(ByteOrderMark.Length, cancellationToken);
+        var startsWithMark = start.Buffer.Length >= ByteOrderMark.Length && start.Buffer.Slice(0, ByteOrderMark.Length).ToArray().AsSpan().SequenceEqual(ByteOrderMark);
+        request.BodyReader.AdvanceTo(start.Buffer.Start);
+        if (startsWithMark)
+        {
+            return (default, new() { ["body"] = ["A UTF-8 byte order mark is not allowed (RFC 8259, section 8.1)."] });
         }
 
         try

@@ -24,7 +24,7 @@ public sealed class CaseCommandHandler(IDocumentStore store, TimeProvider time)
             }
             catch (Exception exception) when (attempt < 5 && WriteConflicts.IsWriteConflict(exception))
             {
-                // The same command raced itself; the next attempt finds it processed.
+                // The same command raced itself on a brand-new record; the next attempt finds it processed.
             }
         }
     }
@@ -33,14 +33,19 @@ public sealed class CaseCommandHandler(IDocumentStore store, TimeProvider time)
         Func<IntakeCase, DateTimeOffset, LifecycleDecision> decide, CancellationToken cancellationToken)
     {
         await using var session = store.LightweightSession();
-        if (await session.LoadAsync<ProcessedCommand>(commandKey, cancellationToken) is { } processed)
+        if (await ProcessedAsync(session, caseId, commandKey, cancellationToken) is { } before)
         {
-            return processed.CaseId == caseId
-                ? new CommandOutcome(CommandResult.Duplicate)
-                : new CommandOutcome(CommandResult.Conflict, $"Command id '{commandKey}' was already used for another case.");
+            return before;
         }
 
         var stream = await session.Events.FetchForExclusiveWriting<IntakeCase>(caseId, cancellationToken);
+
+        // The same command may have been applied while this one waited for the lock: answer as a duplicate, with
+        // no failed append (and so no sequence gap).
+        if (await ProcessedAsync(session, caseId, commandKey, cancellationToken) is { } meanwhile)
+        {
+            return meanwhile;
+        }
         if (stream.Aggregate is not { } state)
         {
             return new CommandOutcome(CommandResult.NotFound, $"Case {caseId} does not exist.");
@@ -58,4 +63,11 @@ public sealed class CaseCommandHandler(IDocumentStore store, TimeProvider time)
         await session.SaveChangesAsync(cancellationToken);
         return new CommandOutcome(CommandResult.Accepted);
     }
+
+    private static async Task<CommandOutcome?> ProcessedAsync(IDocumentSession session, Guid caseId, string commandKey, CancellationToken cancellationToken) =>
+        await session.LoadAsync<ProcessedCommand>(commandKey, cancellationToken) is not { } processed
+            ? null
+            : processed.CaseId == caseId
+                ? new CommandOutcome(CommandResult.Duplicate)
+                : new CommandOutcome(CommandResult.Conflict, $"Command id '{commandKey}' was already used for another case.");
 }

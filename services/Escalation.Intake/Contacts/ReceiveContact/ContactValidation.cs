@@ -105,12 +105,12 @@ public static partial class ContactValidation
         if (value is not null && value.Length > maxLength) fail(field, $"{field} is longer than {maxLength} characters.");
     }
 
-    [GeneratedRegex(LanguagePattern)]
+    [GeneratedRegex(LanguagePatternBody + @"\z")]
     private static partial Regex LanguageTag();
 
-    [GeneratedRegex(CurrencyPattern)]
+    [GeneratedRegex(CurrencyPatternBody + @"\z")]
     private static partial Regex CurrencyCode();
 
-    [GeneratedRegex(CategoryPattern)]
+    [GeneratedRegex(CategoryPatternBody + @"\z")]
     private static partial Regex CategoryName();
 }

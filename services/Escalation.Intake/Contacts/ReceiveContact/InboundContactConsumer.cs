@@ -17,8 +17,10 @@ public sealed class InboundContactConsumer(ContactReceiver receiver, TimeProvide
 public sealed class RawInboundContact;
 
 /// <summary>
-/// Contacts from any language: plain JSON on the fanout exchange <see cref="Exchange"/>. The body is read exactly as
-/// <c>POST /api/contacts</c> reads it, so both transports accept and reject the same contacts for the same reasons.
+/// Contacts from any language: plain JSON on the fanout exchange <see cref="Exchange"/>. The body is read with the
+/// same options and validation as <c>POST /api/contacts</c>, so both transports accept and reject the same contacts
+/// for the same reasons. (A <c>traceParent</c> in the body is used here, where AMQP has no standard trace header;
+/// over HTTP the <c>traceparent</c> header carries it.)
 /// </summary>
 public sealed class RawInboundContactConsumer(ContactReceiver receiver, TimeProvider time) : IConsumer<RawInboundContact>
 {

@@ -53,6 +53,12 @@ public static class InboundContactSchema
             TreatNullObliviousAsNonNullable = true,
             TransformSchemaNode = (context, node) =>
             {
+                // ContractJson reads timestamps with its own converter (offset required), which the exporter cannot see into.
+                if (context.TypeInfo.Type == typeof(DateTimeOffset))
+                {
+                    node = new JsonObject { ["type"] = "string", ["format"] = "date-time" };
+                }
+
                 if (node is JsonObject property && context.PropertyInfo is { } info && Limits.TryGetValue((info.DeclaringType, info.Name), out var limit))
                 {
                     limit(property);
@@ -97,8 +103,8 @@ public static class InboundContactSchema
         {
             if (schema["required"] is JsonArray required && schema["properties"] is JsonObject properties)
             {
-                foreach (var name in required.ToList().Where(n => properties[n!.GetValue<string>()]?["type"] is JsonArray types
-                    && types.Any(t => t?.GetValue<string>() == "null")))
+                foreach (var name in required.ToList().Where(n => properties[n!.GetValue<string>()] is JsonObject { } property
+                    && property["type"] is JsonArray types && types.Any(t => t?.GetValue<string>() == "null")))
                 {
                     required.Remove(name);
                 }

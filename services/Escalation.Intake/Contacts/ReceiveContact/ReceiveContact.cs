@@ -63,7 +63,9 @@ public static class ReceiveContact
     public static string ContactKey(InboundContact contact) => $"{contact.Channel}:{contact.ContactId}";
 
     /// <summary>A conversation is the channel's conversation with one customer.</summary>
-    public static string ConversationKey(InboundContact contact) => $"{contact.Channel}:{contact.ConversationId}:{contact.Customer.Id}";
+    /// <remarks>Length-prefixed, since ids may contain ':': ("a:b", "c") and ("a", "b:c") must not meet.</remarks>
+    public static string ConversationKey(InboundContact contact) =>
+        $"{contact.Channel}:{contact.ConversationId.Length}:{contact.ConversationId}:{contact.Customer.Id}";
 
     private static string Subject(InboundContact contact)
     {

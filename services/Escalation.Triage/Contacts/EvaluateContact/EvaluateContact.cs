@@ -19,7 +19,10 @@ public static class EvaluateContact
         }
 
         var match = rules.MatchHumanRequest(turn.Contact.Text);
-        if (match is null || state.Escalations.Any(e => e.Triggers.Any(t => t.Rule == ExplicitHumanRequestRule)) && !match.Superior)
+        // Asking for a person again changes nothing once escalated; asking for a superior counts once more, once.
+        var alreadyAsked = match is not null && state.Escalations.Any(e =>
+            e.Triggers.Any(t => t.Rule == ExplicitHumanRequestRule) && (!match.Superior || e.Type == EscalationType.Hierarchical));
+        if (match is null || alreadyAsked)
         {
             // No double escalation for the same trigger; asking for a superior after a human is a new trigger.
             return [];
