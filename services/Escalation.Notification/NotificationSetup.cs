@@ -13,7 +13,7 @@ public static class NotificationSetup
         builder.Services.AddSingleton(smtp);
         builder.Services.AddSingleton<EmailSender>();
         builder.AddEscalationMarten("notification");
-        builder.AddEscalationBus("notification", bus => bus.AddConsumer<EscalationRoutedConsumer>());
+        builder.AddEscalationBus("notification", bus => bus.AddConsumer<EscalationRoutedConsumer>(), orderByCase: true);
         return builder;
     }
 }

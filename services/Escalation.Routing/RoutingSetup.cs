@@ -11,7 +11,7 @@ public static class RoutingSetup
             ?? throw new InvalidOperationException("The Routing section (escalation matrix) is not configured.");
         builder.Services.AddSingleton(matrix.Validated());
         builder.AddEscalationMarten("routing");
-        builder.AddEscalationBus("routing", bus => bus.AddConsumer<EscalationRequestedConsumer>());
+        builder.AddEscalationBus("routing", bus => bus.AddConsumer<EscalationRequestedConsumer>(), orderByCase: true);
         return builder;
     }
 }

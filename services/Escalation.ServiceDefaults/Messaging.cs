@@ -9,13 +9,20 @@ namespace Escalation.ServiceDefaults;
 
 public static class Messaging
 {
+    /// <summary>Consumers of case events process this many cases at once per instance (one at a time per case).</summary>
+    public const int CasePartitions = 16;
+
     /// <summary>
     /// MassTransit over RabbitMQ at <c>ConnectionStrings:rabbitmq</c> (an <c>amqp://user:pass@host:port/vhost</c> URI).
     /// Queues are named <c>{service}-{consumer}</c>; the bus health check joins <c>/health/ready</c>.
     /// </summary>
+    /// <param name="orderByCase">
+    /// For consumers of case events: messages of one case (CorrelationId, set by the relay) are consumed one at a
+    /// time in delivery order, so a later contact cannot overtake an earlier one (DESIGN §3.4). Within an instance
+    /// only; several instances would need single-active-consumer or consistent-hash queues.
+    /// </param>
     public static IHostApplicationBuilder AddEscalationBus(this IHostApplicationBuilder builder, string serviceName,
-        Action<IBusRegistrationConfigurator>? registerConsumers = null,
-        Action<IBusRegistrationContext, IRabbitMqBusFactoryConfigurator>? configureBus = null)
+        Action<IBusRegistrationConfigurator>? registerConsumers = null, bool orderByCase = false)
     {
         var connectionString = builder.Configuration.GetConnectionString("rabbitmq")
             ?? throw new InvalidOperationException("ConnectionStrings:rabbitmq is not configured.");
@@ -25,6 +32,12 @@ public static class Messaging
         {
             bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(serviceName, includeNamespace: false));
             registerConsumers?.Invoke(bus);
+            if (orderByCase)
+            {
+                bus.AddConfigureEndpointsCallback((_, endpoint) =>
+                    endpoint.UsePartitioner(CasePartitions, message => message.CorrelationId ?? message.MessageId ?? Guid.Empty));
+            }
+
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 rabbit.Host(broker.Host, (ushort)(broker.IsDefaultPort ? 5672 : broker.Port), VirtualHost(broker), host =>
@@ -49,13 +62,14 @@ public static class Messaging
                     options.ReadCommentHandling = JsonCommentHandling.Disallow;
                     return options;
                 });
+                // Long enough to ride out a database or broker restart (about 10 minutes), never for input that
+                // cannot succeed. What still fails lands in the endpoint's _error queue, from where ops can move it back.
                 rabbit.UseMessageRetry(retry =>
                 {
                     retry.Ignore<InvalidMessageException>();
                     retry.Ignore<JsonException>(); // a body that does not deserialize never will
-                    retry.Exponential(8, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(100));
+                    retry.Exponential(30, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200));
                 });
-                configureBus?.Invoke(context, rabbit);
                 rabbit.ConfigureEndpoints(context);
             });
         });

@@ -11,7 +11,7 @@ public static class SlaWatchSetup
             ?? throw new InvalidOperationException("Sla:Policy is not configured.");
         builder.Services.AddSingleton(policy.Validated());
         builder.AddEscalationMarten("slawatch");
-        builder.AddEscalationBus("slawatch", bus => bus.AddConsumer<TicketOpenedConsumer>());
+        builder.AddEscalationBus("slawatch", bus => bus.AddConsumer<TicketOpenedConsumer>(), orderByCase: true);
         return builder;
     }
 }

@@ -11,7 +11,7 @@ public static class TriageSetup
         var rulesPath = Path.Combine(AppContext.BaseDirectory, builder.Configuration["Triage:RulesFile"] ?? "Rules/triage-rules.json");
         builder.Services.AddSingleton(TriageRules.Load(rulesPath));
         builder.AddEscalationMarten("triage");
-        builder.AddEscalationBus("triage", bus => bus.AddConsumer<ContactReceivedConsumer>());
+        builder.AddEscalationBus("triage", bus => bus.AddConsumer<ContactReceivedConsumer>(), orderByCase: true);
         return builder;
     }
 }

@@ -142,6 +142,20 @@ public sealed class AcknowledgeEscalationTests
     }
 
     [Fact]
+    public void A_failed_delivery_is_recorded_and_the_notification_stays_pending_for_the_retry()
+    {
+        var eventId = Guid.NewGuid();
+        var routed = Routed(TimeSpan.FromMinutes(5));
+        var email = AcknowledgeEscalation.Plan(Case("en"), routed, eventId)!;
+
+        var failed = AcknowledgeEscalation.Failed(routed, email, attempt: 2, "SMTP 451", Now);
+
+        Assert.True(failed.WillRetry);
+        Assert.Equal((2, email.NotificationId), (failed.Attempt, failed.NotificationId));
+        Assert.NotNull(AcknowledgeEscalation.Plan(Case("en").Apply(failed), routed, eventId));
+    }
+
+    [Fact]
     public void A_customer_without_an_address_gets_one_recorded_failure_instead()
     {
         var eventId = Guid.NewGuid();

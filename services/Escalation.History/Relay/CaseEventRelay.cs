@@ -17,7 +17,7 @@ namespace Escalation.History.Relay;
 /// confirmed. A failed publish is retried here, with backoff, until it succeeds or the relay stops: an exception
 /// escaping this method would pause the subscription. At-least-once: consumers dedupe by MessageId.
 /// </summary>
-public sealed partial class CaseEventRelay(IBus bus, TimeProvider time, ILogger<CaseEventRelay> logger) : SubscriptionBase
+public sealed partial class CaseEventRelay(IBus bus, RelayLease lease, TimeProvider time, ILogger<CaseEventRelay> logger) : SubscriptionBase
 {
     public const string SubscriptionName = "case-event-relay";
     public const string SequenceHeader = "escalation-sequence";
@@ -26,6 +26,8 @@ public sealed partial class CaseEventRelay(IBus bus, TimeProvider time, ILogger<
     public override async Task<IChangeListener> ProcessEventsAsync(EventRange page, ISubscriptionController controller,
         IDocumentOperations operations, CancellationToken cancellationToken)
     {
+        // A deposed leader must not publish: this throws, the page rolls back and the daemon pauses the relay.
+        await lease.EnsureHeldAsync(cancellationToken);
         foreach (var @event in page.Events)
         {
             if (@event.Data is ICaseEvent)

@@ -1,19 +1,15 @@
 using Marten;
-using Npgsql;
 
 namespace Escalation.History.Relay;
 
 /// <summary>
-/// Runs the relay (Marten's async daemon in Solo mode) only while this instance holds a Postgres advisory lock, so
-/// a second History instance waits instead of double-publishing. Marten's HotCold election would do this, but it
-/// needs the real Patched.DistributedLock.Core that the registry here lacks (DESIGN §9). The lock lives on a
-/// dedicated connection: if that connection dies, Postgres releases the lock and this instance stops relaying.
+/// Runs the relay (Marten's async daemon in Solo mode) only while this instance holds the <see cref="RelayLease"/>,
+/// so a second History instance waits instead of double-publishing. Marten's HotCold election would do this, but it
+/// needs the real Patched.DistributedLock.Core that the registry here lacks (DESIGN §9).
 /// </summary>
-public sealed partial class RelayLeader(
-    IDocumentStore store, NpgsqlDataSource dataSource, RelayOptions options, TimeProvider time, ILogger<RelayLeader> logger)
+public sealed partial class RelayLeader(IDocumentStore store, RelayLease lease, RelayOptions options, TimeProvider time, ILogger<RelayLeader> logger)
     : BackgroundService
 {
-    public const long LockKey = 0x5245_4c41_59; // "RELAY"
     private static readonly TimeSpan LeaseCheckInterval = TimeSpan.FromSeconds(2);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -39,31 +35,25 @@ public sealed partial class RelayLeader(
 
     private async Task LeadWhileLockedAsync(CancellationToken stoppingToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
-        await using (var tryLock = new NpgsqlCommand("SELECT pg_try_advisory_lock(@key)", connection))
+        if (!await lease.TryAcquireAsync(stoppingToken))
         {
-            tryLock.Parameters.AddWithValue("key", LockKey);
-            if (!(bool)(await tryLock.ExecuteScalarAsync(stoppingToken))!)
-            {
-                LogStandby();
-                return;
-            }
+            LogStandby();
+            return;
         }
 
         LogLeading();
         using var daemon = await store.BuildProjectionDaemonAsync();
-        await daemon.StartAllAsync();
         try
         {
+            await daemon.StartAllAsync();
             while (!stoppingToken.IsCancellationRequested)
             {
                 await Task.Delay(LeaseCheckInterval, time, stoppingToken);
-                await using var ping = new NpgsqlCommand("SELECT 1", connection);
-                await ping.ExecuteScalarAsync(stoppingToken);
+                await lease.EnsureHeldAsync(stoppingToken);
                 if (daemon.HasAnyPaused())
                 {
-                    // Marten pauses a subscription on an error it does not skip. Start over from the checkpoint:
-                    // give up the lock, rebuild the daemon, take the lock again (this instance or another).
+                    // Marten pauses a subscription on an error it does not skip (a lost lease is one). Start over from
+                    // the checkpoint: give up the lease, rebuild the daemon, take the lease again (here or elsewhere).
                     throw new InvalidOperationException("The relay subscription was paused by the daemon.");
                 }
             }
@@ -71,6 +61,7 @@ public sealed partial class RelayLeader(
         finally
         {
             await daemon.StopAllAsync();
+            await lease.ReleaseAsync();
         }
     }
 

@@ -48,8 +48,7 @@ public sealed partial class ContactReceiver(
 
         if (await session.LoadAsync<ReceivedContact>(contactKey, cancellationToken) is { } seen)
         {
-            LogDuplicate(contactKey, seen.Reference);
-            return new ContactOutcome(seen.CaseId, seen.Reference, Duplicate: true);
+            return await DuplicateAsync(session, seen, idempotencyKey, cancellationToken);
         }
 
         var now = time.GetUtcNow();
@@ -68,8 +67,7 @@ public sealed partial class ContactReceiver(
             // A copy of this contact may have landed while this one waited for the lock: no failed append, no gap.
             if (await session.LoadAsync<ReceivedContact>(contactKey, cancellationToken) is { } landed)
             {
-                LogDuplicate(contactKey, landed.Reference);
-                return new ContactOutcome(landed.CaseId, landed.Reference, Duplicate: true);
+                return await DuplicateAsync(session, landed, idempotencyKey, cancellationToken);
             }
         }
 
@@ -103,6 +101,22 @@ public sealed partial class ContactReceiver(
         await session.SaveChangesAsync(cancellationToken);
         LogRecorded(contactKey, target.Reference, target.CaseId, opensCase);
         return new ContactOutcome(target.CaseId, target.Reference, Duplicate: false);
+    }
+
+    /// <summary>
+    /// The contact was recorded before. A new Idempotency-Key sent with it is remembered all the same, so that the
+    /// key cannot later be reused for a different contact.
+    /// </summary>
+    private async Task<ContactOutcome> DuplicateAsync(IDocumentSession session, ReceivedContact seen, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        LogDuplicate(seen.Id, seen.Reference);
+        if (idempotencyKey is not null)
+        {
+            session.Insert(new IdempotencyRecord(idempotencyKey, seen.Id, seen.CaseId, seen.Reference));
+            await session.SaveChangesAsync(cancellationToken);
+        }
+
+        return new ContactOutcome(seen.CaseId, seen.Reference, Duplicate: true);
     }
 
     /// <summary>

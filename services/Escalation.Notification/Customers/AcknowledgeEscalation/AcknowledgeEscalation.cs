@@ -55,8 +55,12 @@ public static class AcknowledgeEscalation
                 Template, state.Customer.Language, Attempt: 1, "The customer has no email address.", WillRetry: false, now)];
     }
 
-    public static NotificationSent Sent(EscalationRouted routed, Email email, DateTimeOffset now) =>
-        new(routed.CaseId, email.NotificationId, Audience.Customer, NotificationChannel.Email, email.To, Template, email.Language, Attempt: 1, now);
+    public static NotificationSent Sent(EscalationRouted routed, Email email, int attempt, DateTimeOffset now) =>
+        new(routed.CaseId, email.NotificationId, Audience.Customer, NotificationChannel.Email, email.To, Template, email.Language, attempt, now);
+
+    /// <summary>A failed delivery attempt; the bus retries it, so the notification stays pending.</summary>
+    public static NotificationFailed Failed(EscalationRouted routed, Email email, int attempt, string error, DateTimeOffset now) =>
+        new(routed.CaseId, email.NotificationId, Audience.Customer, NotificationChannel.Email, email.To, Template, email.Language, attempt, error, WillRetry: true, now);
 
     /// <summary>Deterministic per (causing event, audience): the dedupe key across redeliveries.</summary>
     public static Guid NotificationId(Guid causingEventId, Audience audience)

@@ -1,3 +1,4 @@
+using Escalation.Contracts;
 using Escalation.Contracts.Escalations;
 using Escalation.Notification.Channels;
 using Escalation.ServiceDefaults;
@@ -29,19 +30,36 @@ public sealed partial class EscalationRoutedConsumer(IDocumentStore store, Email
             return;
         }
 
-        await sender.SendAsync(email, context.CancellationToken);
-        LogSent(caseId, email.Language, email.Subject);
+        var delivery = context.GetRetryAttempt() + 1;
+        try
+        {
+            await sender.SendAsync(email, context.CancellationToken);
+        }
+        catch (Exception failure) when (failure is not OperationCanceledException)
+        {
+            // Recorded, then rethrown: the bus retries with backoff and the history shows every failed attempt.
+            LogSendFailed(failure, caseId, delivery);
+            await RecordAsync(caseId, eventId, _ => [AcknowledgeEscalation.Failed(context.Message, email, delivery, failure.Message, time.GetUtcNow())], context.CancellationToken);
+            throw;
+        }
 
-        // Record it with a local retry: a bus retry would run Plan again on a stream without the record and send twice.
+        LogSent(caseId, email.Language, email.Subject);
+        await RecordAsync(caseId, eventId, current => current is not null && current.Sent.Contains(email.NotificationId)
+            ? []
+            : [AcknowledgeEscalation.Sent(context.Message, email, delivery, time.GetUtcNow())], context.CancellationToken);
+    }
+
+    /// <summary>
+    /// Appends with a local retry on write conflicts: a bus retry would run the whole consumer again and, after a
+    /// successful send, send twice.
+    /// </summary>
+    private async Task RecordAsync(Guid caseId, Guid eventId, Func<NotificationCase?, IReadOnlyList<ICaseEvent>> decide, CancellationToken cancellationToken)
+    {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await store.DecideAsync<NotificationCase>(caseId, eventId.ToString(), "service:notification",
-                    current => current is not null && current.Sent.Contains(email.NotificationId)
-                        ? []
-                        : [AcknowledgeEscalation.Sent(context.Message, email, time.GetUtcNow())],
-                    context.CancellationToken);
+                await store.DecideAsync(caseId, eventId.ToString(), "service:notification", decide, cancellationToken);
                 return;
             }
             catch (Exception exception) when (attempt < MaxRecordAttempts && WriteConflicts.IsWriteConflict(exception))
@@ -59,6 +77,9 @@ public sealed partial class EscalationRoutedConsumer(IDocumentStore store, Email
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Case {CaseId}: customer acknowledgement sent ({Language}): {Subject}")]
     private partial void LogSent(Guid caseId, string language, string subject);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Case {CaseId}: sending the customer acknowledgement failed (delivery {Delivery})")]
+    private partial void LogSendFailed(Exception exception, Guid caseId, int delivery);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Case {CaseId}: concurrent append while recording a notification (attempt {Attempt}); retrying")]
     private partial void LogAppendRetry(Guid caseId, int attempt);
