@@ -30,7 +30,7 @@ public sealed class PublicSurfaceTests(PlatformFixture platform)
     }
 
     [Fact]
-    public async Task Intake_serves_an_OpenAPI_document_describing_the_contacts_endpoint()
+    public async Task Intake_serves_an_OpenAPI_document_describing_every_endpoint()
     {
         using var document = JsonDocument.Parse(await platform.Intake.GetStringAsync("openapi/v1.json", Cancellation));
 
@@ -40,6 +40,11 @@ public sealed class PublicSurfaceTests(PlatformFixture platform)
         Assert.True(post.TryGetProperty("requestBody", out _));
         Assert.Contains(post.GetProperty("parameters").EnumerateArray(), p => p.GetProperty("name").GetString() == "Idempotency-Key");
         Assert.True(document.RootElement.GetProperty("components").GetProperty("schemas").TryGetProperty("InboundContact", out _));
+        var paths = document.RootElement.GetProperty("paths");
+        foreach (var path in new[] { "/api/contacts:batch", "/api/contacts/schema", "/api/cases/{caseId}/resolution-attempts", "/api/cases/{caseId}/resolve", "/api/cases/{caseId}/close" })
+        {
+            Assert.True(paths.TryGetProperty(path, out _), $"{path} is not in the OpenAPI document");
+        }
     }
 
     [Fact]
