@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Escalation.Contracts.History.V1;
+using Npgsql;
 using RabbitMQ.Client;
 
 namespace Escalation.EndToEndTests;
@@ -83,5 +84,63 @@ public sealed class RelayTests(PlatformFixture platform)
         {
             await platform.StopInstanceAsync(standby);
         }
+    }
+
+    [Fact]
+    public async Task When_the_relay_leader_loses_its_lease_another_takes_over_and_nothing_is_lost()
+    {
+        var cancellation = TestContext.Current.CancellationToken;
+        var standby = await platform.StartExtraInstanceAsync("History");
+        try
+        {
+            var before = await PostContactsAsync("lease-before", 5);
+            await _driver.WaitUntilSettledAsync(cancellation);
+
+            // Kill the session that holds the relay's advisory lock, as a failover or an admin would.
+            await using (var connection = new NpgsqlConnection(platform.Infrastructure.PostgresConnectionString))
+            {
+                await connection.OpenAsync(cancellation);
+                await using var kill = new NpgsqlCommand(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND granted " +
+                    "AND classid = @high AND objid = @low", connection);
+                kill.Parameters.AddWithValue("high", (long)(RelayLockKey >> 32));
+                kill.Parameters.AddWithValue("low", RelayLockKey & 0xFFFFFFFF);
+                Assert.Equal(1L, (long)(await kill.ExecuteScalarAsync(cancellation))!);
+            }
+
+            var after = await PostContactsAsync("lease-after", 5);
+            foreach (var caseId in before.Concat(after))
+            {
+                // Every case's TicketOpened reached SLA-watch, exactly once, whoever relayed it.
+                await _driver.PollAsync(async () =>
+                    (await _driver.EventsAsync(caseId)).Count(e => e.Type == "sla_clock_started") == 1 ? "ok" : null,
+                    $"case {caseId} has no SLA clock after the relay leader changed");
+            }
+
+            await _driver.WaitUntilSettledAsync(cancellation);
+            foreach (var caseId in before.Concat(after))
+            {
+                Assert.Single(await _driver.EventsAsync(caseId), e => e.Type == "sla_clock_started");
+            }
+        }
+        finally
+        {
+            await platform.StopInstanceAsync(standby);
+        }
+    }
+
+    /// <summary>The relay's advisory lock key (RelayLease.LockKey), as pg_locks shows it: classid = high, objid = low 32 bits.</summary>
+    private const long RelayLockKey = 0x5245_4c41_59;
+
+    private async Task<List<Guid>> PostContactsAsync(string prefix, int count)
+    {
+        var cases = new List<Guid>();
+        for (var i = 0; i < count; i++)
+        {
+            var contact = PlatformDriver.Contact($"{prefix}-{i}-{Guid.NewGuid():N}", "Email", "en", null, "Where is my refund?");
+            cases.Add((await _driver.PostAsync(contact, null)).Body.CaseId);
+        }
+
+        return cases;
     }
 }
