@@ -71,7 +71,7 @@ public sealed class OneEscalationEndToEndTests(PlatformFixture platform)
         AssertCompleteAndCausal(await GetHistoryAsync(accepted.Body.CaseId));
         // Case events never fault; intake's error queues hold other tests' deliberately bad input, but none of these.
         Assert.DoesNotContain(await platform.Infrastructure.ErrorQueuesAsync(), queue => queue.Value > 0 && !queue.Key.StartsWith("intake-", StringComparison.Ordinal));
-        var deadLettered = await platform.Infrastructure.PeekMessagesAsync("intake-inbound-contact-raw_error", 100);
+        var deadLettered = await platform.Infrastructure.PeekMessagesAsync("intake-inbound-contact-raw_error", 2000);
         Assert.DoesNotContain(deadLettered, message => message.Payload.Contains(run));
     }
 

@@ -100,7 +100,7 @@ public sealed class PublicSurfaceTests(PlatformFixture platform)
 
         var dead = await _driver.PollAsync(async () =>
         {
-            var messages = await platform.Infrastructure.PeekMessagesAsync("intake-inbound-contact-raw_error", 10);
+            var messages = await platform.Infrastructure.PeekMessagesAsync("intake-inbound-contact-raw_error", 2000);
             return messages.FirstOrDefault(m => m.Payload.Contains(contactId)) is { Payload: not null } found ? found.Headers : null;
         }, "the invalid contact never reached intake-inbound-contact-raw_error");
 
