@@ -71,6 +71,7 @@ public sealed partial class CaseEventRelay(IBus bus, RelayLease lease, TimeProvi
                 var delay = RetryDelay(attempt);
                 LogPublishFailed(exception, @event.Sequence, attempt, delay.TotalMilliseconds);
                 await Task.Delay(delay, time, cancellationToken);
+                await lease.EnsureHeldAsync(cancellationToken); // still the leader after the wait?
             }
         }
     }
