@@ -176,10 +176,7 @@ public sealed class IntakeTests(PlatformFixture platform)
     public async Task The_served_schema_is_the_committed_one()
     {
         var served = await platform.Intake.GetStringAsync("api/contacts/schema", Cancellation);
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Escalation.Platform.sln"))) root = Path.GetDirectoryName(root)!;
-
-        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(root, "contracts", "Escalation.Contracts", "Intake", "inbound-contact.schema.json"), Cancellation), served);
+        Assert.Equal(await File.ReadAllTextAsync(Path.Combine(PlatformFixture.RepositoryRoot, "contracts", "Escalation.Contracts", "Intake", "inbound-contact.schema.json"), Cancellation), served);
     }
 
     public static TheoryData<BadContact> Corpus() => [.. BadContactCorpus.Build("corpus-http", DateTimeOffset.UtcNow)];

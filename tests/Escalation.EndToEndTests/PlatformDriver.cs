@@ -14,8 +14,7 @@ public sealed class PlatformDriver(PlatformFixture platform)
     /// <summary>Publishes bytes as a non-.NET channel would: plain JSON to the inbound fanout exchange, with AMQP headers.</summary>
     public async Task PublishBytesAsync(IEnumerable<(byte[] Body, IDictionary<string, object?> Headers)> messages)
     {
-        var factory = new ConnectionFactory { Uri = new Uri(platform.Infrastructure.RabbitMqUri) };
-        await using var connection = await factory.CreateConnectionAsync();
+        await using var connection = await ConnectAsync();
         await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
         foreach (var (body, headers) in messages)
         {
@@ -35,26 +34,19 @@ public sealed class PlatformDriver(PlatformFixture platform)
             ["sentTime"] = DateTimeOffset.UtcNow,
             ["headers"] = new Dictionary<string, object>(),
         };
-        var factory = new ConnectionFactory { Uri = new Uri(platform.Infrastructure.RabbitMqUri) };
-        await using var connection = await factory.CreateConnectionAsync();
+        await using var connection = await ConnectAsync();
         await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
         var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json", Persistent = true };
         await channel.BasicPublishAsync(messageType, "", mandatory: true, properties, JsonSerializer.SerializeToUtf8Bytes(envelope, JsonSerializerOptions.Web));
     }
 
-    public async Task PublishRawAsync(object contact, string? traceParent)
-    {
-        var factory = new ConnectionFactory { Uri = new Uri(platform.Infrastructure.RabbitMqUri) };
-        await using var connection = await factory.CreateConnectionAsync();
-        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
-        var properties = new BasicProperties { ContentType = "application/json", Persistent = true, Headers = new Dictionary<string, object?>() };
-        if (traceParent is not null)
-        {
-            properties.Headers["traceparent"] = traceParent;
-        }
+    public Task PublishRawAsync(object contact, string? traceParent) =>
+        PublishBytesAsync([(JsonSerializer.SerializeToUtf8Bytes(contact),
+            traceParent is null ? new Dictionary<string, object?>() : new Dictionary<string, object?> { ["traceparent"] = traceParent })]);
 
-        await channel.BasicPublishAsync("escalation.inbound-contacts", "", mandatory: true, properties, JsonSerializer.SerializeToUtf8Bytes(contact));
-    }
+    /// <summary>A connection to this run's virtual host.</summary>
+    public Task<IConnection> ConnectAsync() =>
+        new ConnectionFactory { Uri = new Uri(platform.Infrastructure.RabbitMqUri) }.CreateConnectionAsync();
 
     /// <summary>Events of a case, by type name, straight from the event store.</summary>
     public async Task<IReadOnlyList<(string Type, long Version, JsonDocument Data)>> EventsAsync(Guid caseId)

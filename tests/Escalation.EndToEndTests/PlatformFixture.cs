@@ -204,7 +204,10 @@ public sealed class PlatformFixture : IAsyncLifetime
         });
     }
 
-    private static string ServiceAssembly(string service)
+    /// <summary>The repository root: the folder above the test binaries that holds Escalation.Platform.sln.</summary>
+    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+
+    private static string FindRepositoryRoot()
     {
         var root = AppContext.BaseDirectory;
         while (!File.Exists(Path.Combine(root, "Escalation.Platform.sln")))
@@ -212,6 +215,12 @@ public sealed class PlatformFixture : IAsyncLifetime
             root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("Escalation.Platform.sln not found above the test binaries.");
         }
 
+        return root;
+    }
+
+    private static string ServiceAssembly(string service)
+    {
+        var root = RepositoryRoot;
         var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name; // bin/<Configuration>/net10.0
         var path = Path.Combine(root, "services", $"Escalation.{service}", "bin", configuration, "net10.0", $"Escalation.{service}.dll");
         return File.Exists(path) ? path : throw new FileNotFoundException($"Build the solution first: {path} is missing.");

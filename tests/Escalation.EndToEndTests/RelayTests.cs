@@ -14,8 +14,7 @@ public sealed class RelayTests(PlatformFixture platform)
     public async Task Each_committed_case_event_is_published_with_the_stored_event_id_case_id_and_global_position()
     {
         var cancellation = TestContext.Current.CancellationToken;
-        var factory = new ConnectionFactory { Uri = new Uri(platform.Infrastructure.RabbitMqUri) };
-        await using var connection = await factory.CreateConnectionAsync(cancellation);
+        await using var connection = await _driver.ConnectAsync();
         await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellation);
         // A subscriber of our own, as another service would bind: every TicketOpened published from now on.
         var queue = (await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true, cancellationToken: cancellation)).QueueName;
@@ -56,8 +55,7 @@ public sealed class RelayTests(PlatformFixture platform)
         var standby = await platform.StartExtraInstanceAsync("History");
         try
         {
-            var factory = new ConnectionFactory { Uri = new Uri(platform.Infrastructure.RabbitMqUri) };
-            await using var connection = await factory.CreateConnectionAsync(cancellation);
+            await using var connection = await _driver.ConnectAsync();
             await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellation);
             var queue = (await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true, cancellationToken: cancellation)).QueueName;
             await channel.QueueBindAsync(queue, "Escalation.Contracts.Cases:ContactReceived", "", cancellationToken: cancellation);

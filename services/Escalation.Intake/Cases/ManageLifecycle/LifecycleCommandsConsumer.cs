@@ -25,8 +25,7 @@ public sealed class LifecycleCommandsConsumer(CaseCommandHandler handler, TimePr
     {
         if (errors.Count > 0)
         {
-            throw new InvalidMessageException($"Invalid {typeof(T).Name}: " +
-                string.Join("; ", errors.Select(error => $"{error.Key}: {string.Join(" ", error.Value)}")));
+            throw InvalidMessageException.For(typeof(T).Name, errors);
         }
 
         var outcome = await handler.HandleAsync(caseId, commandKey, context.MessageId?.ToString() ?? commandKey, decide, context.CancellationToken);

@@ -70,8 +70,7 @@ internal static class InboundContacts
     {
         if (contact is null || errors.Count > 0)
         {
-            throw new InvalidMessageException("Invalid InboundContact: " +
-                string.Join("; ", errors.Select(error => $"{error.Key}: {string.Join(" ", error.Value)}")));
+            throw InvalidMessageException.For(nameof(InboundContact), errors);
         }
 
         using var activity = StartFromPublisherTraceContext(context, contact);

@@ -1,10 +1,9 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using Escalation.Contracts;
 using Escalation.Contracts.Escalations;
 using Escalation.Contracts.Notifications;
 using Escalation.Notification.Channels;
+using Escalation.ServiceDefaults;
 
 namespace Escalation.Notification.Customers.AcknowledgeEscalation;
 
@@ -63,9 +62,5 @@ public static class AcknowledgeEscalation
         new(routed.CaseId, email.NotificationId, Audience.Customer, NotificationChannel.Email, email.To, Template, email.Language, attempt, error, WillRetry: true, now);
 
     /// <summary>Deterministic per (causing event, audience): the dedupe key across redeliveries.</summary>
-    public static Guid NotificationId(Guid causingEventId, Audience audience)
-    {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{causingEventId:N}/{audience}"));
-        return new Guid(hash.AsSpan(0, 16));
-    }
+    public static Guid NotificationId(Guid causingEventId, Audience audience) => DeterministicId.From($"{causingEventId:N}/{audience}");
 }

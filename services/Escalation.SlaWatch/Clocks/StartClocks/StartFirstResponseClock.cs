@@ -1,8 +1,7 @@
-using System.Security.Cryptography;
-using System.Text;
 using Escalation.Contracts;
 using Escalation.Contracts.Cases;
 using Escalation.Contracts.Sla;
+using Escalation.ServiceDefaults;
 
 namespace Escalation.SlaWatch.Clocks.StartClocks;
 
@@ -33,9 +32,5 @@ public static class StartFirstResponseClock
     }
 
     /// <summary>Deterministic clock id, so a replayed decision names the same clock.</summary>
-    public static Guid ClockId(Guid caseId, SlaMetric metric, int occurrence)
-    {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{caseId:N}/{metric}/{occurrence}"));
-        return new Guid(hash.AsSpan(0, 16));
-    }
+    public static Guid ClockId(Guid caseId, SlaMetric metric, int occurrence) => DeterministicId.From($"{caseId:N}/{metric}/{occurrence}");
 }
