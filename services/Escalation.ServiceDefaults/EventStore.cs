@@ -58,18 +58,34 @@ public static class EventStore
     {
         session.CorrelationId = caseId.ToString();
         session.CausationId = causationId;
-        session.SetHeader(EventHeaders.Actor, actor);
+        StampHeaders(session.SetHeader, actor, rulesVersion);
+    }
+
+    /// <summary>
+    /// The same metadata on one event, for a session that appends to several cases at once (the session-wide
+    /// correlation id would name only one of them).
+    /// </summary>
+    public static void StampCaseMetadata(this IEvent @event, Guid caseId, string causationId, string actor, string? rulesVersion = null)
+    {
+        @event.CorrelationId = caseId.ToString();
+        @event.CausationId = causationId;
+        StampHeaders(@event.SetHeader, actor, rulesVersion);
+    }
+
+    private static void StampHeaders(Action<string, object> setHeader, string actor, string? rulesVersion)
+    {
+        setHeader(EventHeaders.Actor, actor);
         if (rulesVersion is not null)
         {
-            session.SetHeader(EventHeaders.RulesVersion, rulesVersion);
+            setHeader(EventHeaders.RulesVersion, rulesVersion);
         }
 
         if (Activity.Current is { } activity && activity.IdFormat == ActivityIdFormat.W3C)
         {
-            session.SetHeader(EventHeaders.TraceParent, activity.Id!);
+            setHeader(EventHeaders.TraceParent, activity.Id!);
             if (!string.IsNullOrEmpty(activity.TraceStateString))
             {
-                session.SetHeader(EventHeaders.TraceState, activity.TraceStateString);
+                setHeader(EventHeaders.TraceState, activity.TraceStateString);
             }
         }
     }

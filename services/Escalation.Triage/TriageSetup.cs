@@ -1,6 +1,7 @@
 using Escalation.ServiceDefaults;
-using Escalation.Triage.Contacts.EvaluateContact;
-using Escalation.Triage.Rules;
+using Escalation.Triage.Cases.EvaluateTriggers;
+using Escalation.Triage.Engine;
+using Escalation.Triage.Incidents.DetectWideImpact;
 
 namespace Escalation.Triage;
 
@@ -10,8 +11,12 @@ public static class TriageSetup
     {
         var rulesPath = Path.Combine(AppContext.BaseDirectory, builder.Configuration["Triage:RulesFile"] ?? "Rules/triage-rules.json");
         builder.Services.AddSingleton(TriageRules.Load(rulesPath));
-        builder.AddEscalationMarten("triage");
-        builder.AddEscalationBus("triage", bus => bus.AddConsumer<ContactReceivedConsumer>(), orderByCase: true);
+        builder.AddEscalationMarten("triage", options => options.Schema.For<ImpactCluster>().UseOptimisticConcurrency(true));
+        builder.AddEscalationBus("triage", bus =>
+        {
+            bus.AddConsumer<CaseSignalsConsumer>();
+            bus.AddConsumer<WideImpactConsumer>();
+        }, orderByCase: true);
         return builder;
     }
 }

@@ -1,10 +1,20 @@
 namespace Escalation.Contracts.Escalations;
 
 /// <summary>One reason to escalate, with the evidence that fired it.</summary>
-/// <param name="Rule">Rule id, e.g. <c>explicit-human-request</c>.</param>
-/// <param name="Evidence">What matched (the phrase, the score, the count).</param>
+/// <param name="Rule">Rule id, e.g. <c>explicit-human-request</c> or <c>keyword</c>.</param>
+/// <param name="Evidence">What matched, in words (the phrase, the score, the count).</param>
 /// <param name="SourceEventId">The stored event the evidence came from.</param>
-public sealed record TriggerEvidence(string Rule, string Evidence, Guid? SourceEventId);
+/// <param name="Key">
+/// Identity of the trigger on this case, e.g. <c>keyword:fraud</c> or <c>authority-limit:L2</c>: a key escalates a
+/// case at most once. Null on events recorded before keys existed; read it as <paramref name="Rule"/>.
+/// </param>
+/// <param name="Measures">The numbers behind the evidence (scores, counts, thresholds, amounts).</param>
+public sealed record TriggerEvidence(
+    string Rule,
+    string Evidence,
+    Guid? SourceEventId,
+    string? Key = null,
+    IReadOnlyDictionary<string, double>? Measures = null);
 
 /// <summary>A troubleshooting step already tried, so nobody tries it again.</summary>
 public sealed record AttemptedSolution(string Step, AttemptOutcome Outcome);
@@ -41,6 +51,34 @@ public sealed record EscalationRequested(
     HandoffPacket Handoff,
     string RulesVersion,
     DateTimeOffset RequestedAt) : ICaseEvent;
+
+/// <summary>
+/// A later trigger made the case more urgent without calling for another owner: the current escalation's priority
+/// rises from <paramref name="From"/> to <paramref name="To"/> (a trigger that calls for another tier or capability
+/// requests a new escalation instead).
+/// </summary>
+public sealed record EscalationPriorityRaised(
+    Guid CaseId,
+    Guid EscalationId,
+    Priority From,
+    Priority To,
+    IReadOnlyList<TriggerEvidence> Triggers,
+    string RulesVersion,
+    DateTimeOffset RaisedAt) : ICaseEvent;
+
+/// <summary>
+/// The case is one of at least <paramref name="OpenCases"/> open cases of the same category and product opened
+/// within <paramref name="Window"/>: a wide-impact incident, shared by every linked case.
+/// </summary>
+/// <param name="IncidentKey">The incident all linked cases share, e.g. <c>INC-integration-crm-sync-202611231405</c>.</param>
+public sealed record CaseLinkedToIncident(
+    Guid CaseId,
+    string IncidentKey,
+    string Category,
+    string? Product,
+    int OpenCases,
+    TimeSpan Window,
+    DateTimeOffset LinkedAt) : ICaseEvent;
 
 /// <summary>How a candidate scored.</summary>
 public sealed record CandidateScore(string Candidate, double Score, IReadOnlyDictionary<string, double> Breakdown);

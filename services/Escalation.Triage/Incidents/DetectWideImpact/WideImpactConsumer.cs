@@ -1,0 +1,84 @@
+using Escalation.Contracts.Cases;
+using Escalation.ServiceDefaults;
+using Escalation.Triage.Engine;
+using Marten;
+using MassTransit;
+
+namespace Escalation.Triage.Incidents.DetectWideImpact;
+
+/// <summary>
+/// Counts open cases per category/product and links them to one incident when too many open at once. The cluster
+/// document and every link are written in one transaction; the links then reach <c>CaseSignalsConsumer</c> as case
+/// events, which decides each case's escalation like any other trigger.
+/// </summary>
+public sealed partial class WideImpactConsumer(IDocumentStore store, TriageRules rules, TimeProvider time, ILogger<WideImpactConsumer> logger)
+    : IConsumer<ContactReceived>, IConsumer<CaseResolved>, IConsumer<CaseClosed>
+{
+    public async Task Consume(ConsumeContext<ContactReceived> context)
+    {
+        var eventId = context.MessageId ?? throw new InvalidMessageException("ContactReceived without a MessageId (the stored event id).");
+        await using var session = store.LightweightSession();
+        var state = await session.Events.AggregateStreamAsync<TriageCase>(context.Message.CaseId, token: context.CancellationToken);
+        var first = state?.Turns.FirstOrDefault(t => t.Contact.Author == Contracts.AuthorKind.Customer);
+        if (state is null || first is null || first.EventId != eventId)
+        {
+            return; // a case joins its cluster once, on its first customer contact
+        }
+
+        var id = ImpactCluster.IdFor(state.Category, first.Contact.Entities.Product);
+        var cluster = await session.LoadAsync<ImpactCluster>(id, context.CancellationToken);
+        var decision = DetectWideImpact.Join(cluster, new CaseJoin(state.Id, state.Category, first.Contact.Entities.Product, first.Contact.ReceivedAt),
+            rules.WideImpact, time.GetUtcNow());
+        if (decision is null)
+        {
+            return;
+        }
+
+        if (decision.IsNew)
+        {
+            session.Insert(decision.Cluster); // a concurrent first member fails here and retries against the stored cluster
+        }
+        else
+        {
+            session.Update(decision.Cluster); // optimistic concurrency: a concurrent join fails here and retries
+        }
+
+        foreach (var link in decision.Links)
+        {
+            var linkEvent = session.Events.BuildEvent(link);
+            linkEvent.StampCaseMetadata(link.CaseId, eventId.ToString(), "service:triage", rules.Version);
+            session.Events.Append(link.CaseId, linkEvent);
+        }
+
+        await session.SaveChangesAsync(context.CancellationToken);
+        if (decision.Links.Count > 0)
+        {
+            LogIncident(decision.Links[0].IncidentKey, decision.Links.Count, decision.Cluster.Id);
+        }
+    }
+
+    public Task Consume(ConsumeContext<CaseResolved> context) => Leave(context.Message.CaseId, context.CancellationToken);
+
+    public Task Consume(ConsumeContext<CaseClosed> context) => Leave(context.Message.CaseId, context.CancellationToken);
+
+    private async Task Leave(Guid caseId, CancellationToken cancellation)
+    {
+        await using var session = store.LightweightSession();
+        var state = await session.Events.AggregateStreamAsync<TriageCase>(caseId, token: cancellation);
+        var first = state?.Turns.FirstOrDefault(t => t.Contact.Author == Contracts.AuthorKind.Customer);
+        if (state is null || first is null)
+        {
+            return;
+        }
+
+        var cluster = await session.LoadAsync<ImpactCluster>(ImpactCluster.IdFor(state.Category, first.Contact.Entities.Product), cancellation);
+        if (DetectWideImpact.Leave(cluster, caseId) is { } updated)
+        {
+            session.Update(updated);
+            await session.SaveChangesAsync(cancellation);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Incident {IncidentKey}: {Linked} case(s) linked in cluster {Cluster}")]
+    private partial void LogIncident(string incidentKey, int linked, string cluster);
+}
