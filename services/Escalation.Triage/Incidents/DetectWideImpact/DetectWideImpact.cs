@@ -39,8 +39,14 @@ public static partial class DetectWideImpact
             return null;
         }
 
+        var id = ImpactCluster.IdFor(join.Category, join.Product);
+        if (cluster is not null && cluster.Id != id)
+        {
+            throw new ArgumentException($"Case {join.CaseId} belongs to cluster {id}, not {cluster.Id}.", nameof(join));
+        }
+
         var isNew = cluster is null;
-        cluster ??= new ImpactCluster(ImpactCluster.IdFor(join.Category, join.Product), join.Category, join.Product, [], null);
+        cluster ??= new ImpactCluster(id, join.Category, join.Product, [], null);
         var horizon = join.OpenedAt - rule.Window;
         var members = cluster.Members.RemoveAll(m => !m.Open || (!m.Linked && m.OpenedAt <= horizon))
             .Add(new ClusterMember(join.CaseId, join.OpenedAt, Open: true, Linked: false));
