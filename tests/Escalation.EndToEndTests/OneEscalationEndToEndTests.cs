@@ -30,7 +30,7 @@ public sealed class OneEscalationEndToEndTests(PlatformFixture platform)
         var cancellation = TestContext.Current.CancellationToken;
         var run = Guid.NewGuid().ToString("N")[..8];
         var amqpContact = PlatformDriver.Contact($"amqp-{run}", "Chatbot", "ja", "taro@example.jp", "請求が二重になっています。人と話したいです");
-        var httpContact = PlatformDriver.Contact($"http-{run}", "Chat", "en", "jane@example.com", "This is not helping. I want to talk to a human, please.");
+        var httpContact = PlatformDriver.Contact($"http-{run}", "Chatbot", "en", "jane@example.com", "This is not helping. I want to talk to a human, please.");
 
         await _driver.PublishRawAsync(amqpContact, traceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
         var accepted = await _driver.PostAsync(httpContact, idempotencyKey: $"key-{run}");

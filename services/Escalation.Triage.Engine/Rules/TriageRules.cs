@@ -54,10 +54,12 @@ public sealed record CapabilityRule(string? Category, string? Intent, string Cap
 public sealed record SlaRule(int AtOrAbovePercent, Level Urgency);
 
 /// <summary>
-/// At least <see cref="OpenCases"/> open cases of one category (and product, when known) opened within
-/// <see cref="Window"/>: one incident, every case at <see cref="MinTier"/> or above, urgency and impact high.
+/// At least <see cref="OpenCases"/> open cases of one category and product opened within <see cref="Window"/>: one
+/// incident, every case at <see cref="MinTier"/> or above, urgency and impact high. Cases without a product cluster
+/// by category alone only in <see cref="CategoriesWithoutProduct"/> (e.g. outages): five "billing" questions an hour
+/// is a normal morning, not an incident.
 /// </summary>
-public sealed record WideImpactRule(int OpenCases, TimeSpan Window, Tier MinTier, IReadOnlyList<string> IgnoredCategories);
+public sealed record WideImpactRule(int OpenCases, TimeSpan Window, Tier MinTier, IReadOnlyList<string> CategoriesWithoutProduct);
 
 /// <summary>
 /// The triage rules as data (Rules/triage-rules.json). Every decision records <see cref="Version"/>; a change of any

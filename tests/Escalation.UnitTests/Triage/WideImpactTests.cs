@@ -62,15 +62,17 @@ public sealed class WideImpactTests
     }
 
     [Fact]
-    public void Other_products_and_ignored_categories_do_not_count()
+    public void Other_products_and_cases_without_a_product_do_not_count()
     {
         var (crmSync, _) = JoinAll(null, Case(0), Case(1), Case(2), Case(3));
         var otherProduct = Case(4, "billing-export");
-        var general = new CaseJoin(Guid.NewGuid(), "general", null, Nine);
+        var general = new CaseJoin(Guid.NewGuid(), "billing", null, Nine);
+        var outage = new CaseJoin(Guid.NewGuid(), "outage", null, Nine);
 
         Assert.Throws<ArgumentException>(() => DetectWideImpact.Join(crmSync, otherProduct, Rule, Nine));
         Assert.Empty(DetectWideImpact.Join(null, otherProduct, Rule, Nine)!.Links);
         Assert.Null(DetectWideImpact.Join(null, general, Rule, Nine));
+        Assert.Equal("outage|*", DetectWideImpact.Join(null, outage, Rule, Nine)!.Cluster.Id);
     }
 
     [Fact]

@@ -25,7 +25,7 @@ public sealed record CaseJoin(Guid CaseId, string Category, string? Product, Dat
 public sealed record WideImpactDecision(ImpactCluster Cluster, bool IsNew, IReadOnlyList<CaseLinkedToIncident> Links);
 
 /// <summary>
-/// Wide impact: when at least N open cases of one category/product opened within the window, they become one incident
+/// Wide impact: when at least N open cases of one category and product opened within the window, they become one incident
 /// and each is linked to it; cases joining while the incident has open members are linked at once. The incident ends
 /// when its last linked case is resolved.
 /// </summary>
@@ -33,8 +33,8 @@ public static partial class DetectWideImpact
 {
     public static WideImpactDecision? Join(ImpactCluster? cluster, CaseJoin join, WideImpactRule rule, DateTimeOffset now)
     {
-        if (rule.IgnoredCategories.Contains(join.Category, StringComparer.OrdinalIgnoreCase)
-            || cluster?.Members.Any(m => m.CaseId == join.CaseId) == true)
+        var clusters = join.Product is not null || rule.CategoriesWithoutProduct.Contains(join.Category, StringComparer.OrdinalIgnoreCase);
+        if (!clusters || cluster?.Members.Any(m => m.CaseId == join.CaseId) == true)
         {
             return null;
         }

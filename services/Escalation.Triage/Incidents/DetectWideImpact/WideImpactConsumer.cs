@@ -3,12 +3,13 @@ using Escalation.ServiceDefaults;
 using Escalation.Triage.Engine;
 using Marten;
 using MassTransit;
+using Npgsql;
 
 namespace Escalation.Triage.Incidents.DetectWideImpact;
 
 /// <summary>
 /// Counts open cases per category/product and links them to one incident when too many open at once. The cluster
-/// document and every link are written in one transaction; the links then reach <c>CaseSignalsConsumer</c> as case
+/// document and every link are written in one transaction, under a per-cluster lock; the links then reach <c>CaseSignalsConsumer</c> as case
 /// events, which decides each case's escalation like any other trigger.
 /// </summary>
 public sealed partial class WideImpactConsumer(IDocumentStore store, TriageRules rules, TimeProvider time, ILogger<WideImpactConsumer> logger)
@@ -26,6 +27,7 @@ public sealed partial class WideImpactConsumer(IDocumentStore store, TriageRules
         }
 
         var id = ImpactCluster.IdFor(state.Category, first.Contact.Entities.Product);
+        await LockClusterAsync(session, id, context.CancellationToken);
         var cluster = await session.LoadAsync<ImpactCluster>(id, context.CancellationToken);
         var decision = DetectWideImpact.Join(cluster, new CaseJoin(state.Id, state.Category, first.Contact.Entities.Product, first.Contact.ReceivedAt),
             rules.WideImpact, time.GetUtcNow());
@@ -43,8 +45,11 @@ public sealed partial class WideImpactConsumer(IDocumentStore store, TriageRules
             session.Update(decision.Cluster); // optimistic concurrency: a concurrent join fails here and retries
         }
 
-        foreach (var link in decision.Links)
+        foreach (var link in decision.Links.OrderBy(l => l.CaseId))
         {
+            // Wait for the case's own triage to finish rather than race it: a lost race would burn event sequence
+            // numbers, and every such gap stalls the relay for seconds. Case-id order, so two incidents cannot deadlock.
+            await session.Events.FetchForExclusiveWriting<TriageCase>(link.CaseId, context.CancellationToken);
             var linkEvent = session.Events.BuildEvent(link);
             linkEvent.StampCaseMetadata(link.CaseId, eventId.ToString(), "service:triage", rules.Version);
             session.Events.Append(link.CaseId, linkEvent);
@@ -71,12 +76,26 @@ public sealed partial class WideImpactConsumer(IDocumentStore store, TriageRules
             return;
         }
 
-        var cluster = await session.LoadAsync<ImpactCluster>(ImpactCluster.IdFor(state.Category, first.Contact.Entities.Product), cancellation);
+        var id = ImpactCluster.IdFor(state.Category, first.Contact.Entities.Product);
+        await LockClusterAsync(session, id, cancellation);
+        var cluster = await session.LoadAsync<ImpactCluster>(id, cancellation);
         if (DetectWideImpact.Leave(cluster, caseId) is { } updated)
         {
             session.Update(updated);
             await session.SaveChangesAsync(cancellation);
         }
+    }
+
+    /// <summary>
+    /// One case at a time per cluster (a transaction-scoped advisory lock): concurrent joins would otherwise conflict
+    /// on the cluster document after appending, and each rolled-back append leaves a gap in the event sequence.
+    /// </summary>
+    private static async Task LockClusterAsync(IDocumentSession session, string clusterId, CancellationToken cancellation)
+    {
+        await session.BeginTransactionAsync(cancellation);
+        await using var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended(@cluster, 0))", session.Connection);
+        command.Parameters.AddWithValue("cluster", $"triage-impact-cluster:{clusterId}");
+        await command.ExecuteNonQueryAsync(cancellation);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Incident {IncidentKey}: {Linked} case(s) linked in cluster {Cluster}")]
