@@ -7,4 +7,5 @@ builder.AddRouting();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
+app.MapRouting();
 app.Run();

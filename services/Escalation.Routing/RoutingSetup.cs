@@ -1,4 +1,14 @@
+using Escalation.Routing.Directory;
+using Escalation.Routing.Directory.ManageAgents;
+using Escalation.Routing.Directory.SeedDirectory;
+using Escalation.Routing.Escalations;
+using Escalation.Routing.Escalations.AgentActions;
+using Escalation.Routing.Escalations.OfferQueued;
+using Escalation.Routing.Escalations.RaisePriority;
 using Escalation.Routing.Escalations.RouteEscalation;
+using Escalation.Routing.Escalations.WatchAcknowledgements;
+using Escalation.Routing.Matrix;
+using Escalation.Routing.Matrix.ManageMatrix;
 using Escalation.ServiceDefaults;
 
 namespace Escalation.Routing;
@@ -7,11 +17,33 @@ public static class RoutingSetup
 {
     public static WebApplicationBuilder AddRouting(this WebApplicationBuilder builder)
     {
-        var matrix = builder.Configuration.GetSection("Routing").Get<EscalationMatrix>()
+        var settings = builder.Configuration.GetSection("Routing").Get<RoutingSettings>()
             ?? throw new InvalidOperationException("The Routing section (escalation matrix) is not configured.");
-        builder.Services.AddSingleton(matrix.Validated());
-        builder.AddEscalationMarten("routing");
-        builder.AddEscalationBus("routing", bus => bus.AddConsumer<EscalationRequestedConsumer>(), orderByCase: true);
+        builder.Services.AddSingleton(settings.Validated());
+        builder.AddEscalationMarten("routing", options =>
+        {
+            options.Schema.For<Assignment>().Index(a => a.CaseId).Index(a => a.Team).Index(a => a.Agent!).Index(a => a.AcknowledgeBy!);
+            options.Schema.For<AgentProfile>().Index(a => a.Team);
+        });
+        builder.Services.AddHostedService<DirectorySeeder>();
+        builder.Services.AddSingleton<QueueDispatcher>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<QueueDispatcher>());
+        builder.Services.AddHostedService<AcknowledgementWatch>();
+        builder.Services.AddOpenApi();
+        builder.AddEscalationBus("routing", bus =>
+        {
+            bus.AddConsumer<EscalationRequestedConsumer>();
+            bus.AddConsumer<EscalationPriorityRaisedConsumer>();
+        }, orderByCase: true);
         return builder;
+    }
+
+    public static WebApplication MapRouting(this WebApplication app)
+    {
+        app.MapOpenApi();
+        app.MapAgentDirectory();
+        app.MapEscalationMatrix();
+        app.MapAgentActions();
+        return app;
     }
 }

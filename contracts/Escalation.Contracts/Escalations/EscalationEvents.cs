@@ -80,8 +80,12 @@ public sealed record CaseLinkedToIncident(
     TimeSpan Window,
     DateTimeOffset LinkedAt) : ICaseEvent;
 
-/// <summary>How a candidate scored.</summary>
-public sealed record CandidateScore(string Candidate, double Score, IReadOnlyDictionary<string, double> Breakdown);
+/// <summary>How a candidate scored, or why it was not eligible.</summary>
+/// <param name="Candidate">Agent id (or team, when routed to a team queue).</param>
+/// <param name="Score">Total score in [0, 1]; 0 when excluded.</param>
+/// <param name="Breakdown">The weighted parts of the score (skill, load, performance).</param>
+/// <param name="Excluded">Why the candidate could not take it (wrong language, off shift, at capacity…); null when eligible.</param>
+public sealed record CandidateScore(string Candidate, double Score, IReadOnlyDictionary<string, double> Breakdown, string? Excluded = null);
 
 /// <summary>Routing chose an owner for an escalation.</summary>
 /// <param name="Team">Team that owns it.</param>
@@ -116,6 +120,9 @@ public sealed record EscalationRerouted(Guid CaseId, Guid EscalationId, string? 
 
 /// <summary>Nobody had capacity; the escalation waits in a queue.</summary>
 public sealed record EscalationQueued(Guid CaseId, Guid EscalationId, string Queue, string Reason, DateTimeOffset QueuedAt) : ICaseEvent;
+
+/// <summary>The owner answered the customer (their first response stops the first-response clock).</summary>
+public sealed record AgentResponded(Guid CaseId, Guid EscalationId, string Agent, string Text, DateTimeOffset RespondedAt) : ICaseEvent;
 
 /// <summary>The owner asked a peer for advice and keeps the case.</summary>
 public sealed record PeerConsultRequested(Guid CaseId, Guid ConsultId, string Owner, string Peer, string Question, DateTimeOffset RequestedAt) : ICaseEvent;

@@ -1,6 +1,6 @@
 using Escalation.Contracts;
 using Escalation.Contracts.Intake;
-using Escalation.Intake.Http;
+using Escalation.ServiceDefaults;
 
 namespace Escalation.Intake.Cases.ManageLifecycle;
 

@@ -1,5 +1,5 @@
 using Escalation.Contracts.Intake;
-using Escalation.Intake.Http;
+using Escalation.ServiceDefaults;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Escalation.Intake.Contacts.ReceiveContact;

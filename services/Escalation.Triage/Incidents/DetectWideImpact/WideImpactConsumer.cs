@@ -3,7 +3,6 @@ using Escalation.ServiceDefaults;
 using Escalation.Triage.Engine;
 using Marten;
 using MassTransit;
-using Npgsql;
 
 namespace Escalation.Triage.Incidents.DetectWideImpact;
 
@@ -87,16 +86,11 @@ public sealed partial class WideImpactConsumer(IDocumentStore store, TriageRules
     }
 
     /// <summary>
-    /// One case at a time per cluster (a transaction-scoped advisory lock): concurrent joins would otherwise conflict
-    /// on the cluster document after appending, and each rolled-back append leaves a gap in the event sequence.
+    /// One case at a time per cluster: concurrent joins would otherwise conflict on the cluster document after
+    /// appending, and each rolled-back append leaves a gap in the event sequence.
     /// </summary>
-    private static async Task LockClusterAsync(IDocumentSession session, string clusterId, CancellationToken cancellation)
-    {
-        await session.BeginTransactionAsync(cancellation);
-        await using var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended(@cluster, 0))", session.Connection);
-        command.Parameters.AddWithValue("cluster", $"triage-impact-cluster:{clusterId}");
-        await command.ExecuteNonQueryAsync(cancellation);
-    }
+    private static Task LockClusterAsync(IDocumentSession session, string clusterId, CancellationToken cancellation) =>
+        session.LockAsync([$"triage-impact-cluster:{clusterId}"], cancellation);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Incident {IncidentKey}: {Linked} case(s) linked in cluster {Cluster}")]
     private partial void LogIncident(string incidentKey, int linked, string cluster);

@@ -4,62 +4,10 @@ using Escalation.Contracts.Escalations;
 using Escalation.Contracts.Notifications;
 using Escalation.Contracts.Sla;
 using Escalation.Notification.Customers.AcknowledgeEscalation;
-using Escalation.Routing.Escalations.RouteEscalation;
 using Escalation.SlaWatch.Clocks.StartClocks;
 using static Escalation.UnitTests.CaseFixtures;
 
 namespace Escalation.UnitTests;
-
-public sealed class RouteEscalationTests
-{
-    private static readonly EscalationMatrix Matrix = new EscalationMatrix
-    {
-        Version = "test-1",
-        Entries = [new MatrixEntry("billing", Tier.L1, "billing-support")],
-        DefaultTeams = new Dictionary<Tier, string> { [Tier.L1] = "frontline", [Tier.L2] = "leads", [Tier.L3] = "engineering" },
-        AcknowledgeWithin = Enum.GetValues<Priority>().ToDictionary(p => p, p => TimeSpan.FromMinutes(5 * ((int)p + 1))),
-    }.Validated();
-
-    private static EscalationRequested Requested(string capability, Tier to, Priority priority = Priority.P2) =>
-        new(CaseId, Guid.NewGuid(), EscalationType.Functional, [], priority, Tier.L0, to, capability,
-            new HandoffPacket("", [], ContactEntities.None, "unknown", [], [], "", []), "r1", Now);
-
-    [Fact]
-    public void The_matrix_entry_for_category_and_tier_wins()
-    {
-        var routed = Assert.IsType<EscalationRouted>(Assert.Single(RouteEscalation.Decide(RoutingCase.Create(Opened()), Requested("billing", Tier.L1), Matrix, Now)));
-
-        Assert.Equal("billing-support", routed.Team);
-        Assert.Equal(["billing"], routed.MatchedSkills);
-        Assert.Equal(Now + TimeSpan.FromMinutes(10), routed.AcknowledgeBy);
-        Assert.Equal("test-1", routed.MatrixVersion);
-    }
-
-    [Fact]
-    public void An_unknown_category_falls_back_to_the_tier_default_team()
-    {
-        var routed = (EscalationRouted)RouteEscalation.Decide(RoutingCase.Create(Opened()), Requested("returns", Tier.L2), Matrix, Now).Single();
-
-        Assert.Equal("leads", routed.Team);
-        Assert.Empty(routed.MatchedSkills);
-    }
-
-    [Fact]
-    public void An_escalation_is_routed_once()
-    {
-        var requested = Requested("billing", Tier.L1);
-        var state = RoutingCase.Create(Opened());
-        state = state.Apply((EscalationRouted)RouteEscalation.Decide(state, requested, Matrix, Now).Single());
-
-        Assert.Empty(RouteEscalation.Decide(state, requested, Matrix, Now));
-    }
-
-    [Fact]
-    public void An_incomplete_matrix_is_refused_at_start()
-    {
-        Assert.Throws<InvalidOperationException>(() => new EscalationMatrix().Validated());
-    }
-}
 
 public sealed class StartFirstResponseClockTests
 {

@@ -1,8 +1,8 @@
+using Microsoft.AspNetCore.Http;
 using System.Buffers;
 using System.Text.Json;
-using Escalation.ServiceDefaults;
 
-namespace Escalation.Intake.Http;
+namespace Escalation.ServiceDefaults;
 
 /// <summary>Reads a JSON body itself, so that malformed JSON is reported against the field at fault.</summary>
 public static class JsonBody

@@ -1,0 +1,54 @@
+using Escalation.Contracts;
+using Escalation.Routing.Directory;
+using Escalation.Routing.Escalations.Choosing;
+using Escalation.Routing.Matrix;
+using Escalation.ServiceDefaults;
+using Marten;
+
+namespace Escalation.Routing.Escalations;
+
+/// <summary>Reads shared by routing's slices; call them after <see cref="LockTeamsAsync"/> so loads cannot change underneath.</summary>
+public static class RoutingData
+{
+    /// <summary>Serialises every change to the named teams' assignments (and so their agents' loads) until the transaction ends.</summary>
+    public static Task LockTeamsAsync(this IDocumentSession session, IEnumerable<string> teams, CancellationToken cancellation) =>
+        session.LockAsync(teams.Select(Assignment.LockKey), cancellation);
+
+    /// <summary>Each team's agents with their current load.</summary>
+    public static async Task<IReadOnlyDictionary<string, IReadOnlyList<Candidate>>> TeamsAsync(this IQuerySession session,
+        IEnumerable<string> teams, CancellationToken cancellation)
+    {
+        var names = teams.Distinct(StringComparer.Ordinal).ToArray();
+        var agents = await session.Query<AgentProfile>().Where(a => a.Team.IsOneOf(names)).ToListAsync(cancellation);
+        var ids = agents.Select(a => a.Id).ToArray();
+        var open = await session.Query<Assignment>()
+            .Where(a => a.Agent.IsOneOf(ids) && (a.Status == AssignmentStatus.Offered || a.Status == AssignmentStatus.Acknowledged))
+            .ToListAsync(cancellation);
+        var loads = open.GroupBy(a => a.Agent!).ToDictionary(g => g.Key, g => g.Count());
+        return names.ToDictionary(name => name, name => (IReadOnlyList<Candidate>)agents.Where(a => a.Team == name)
+            .Select(a => new Candidate(a, loads.GetValueOrDefault(a.Id))).ToList());
+    }
+
+    public static async Task<MatrixCell> CellAsync(this IQuerySession session, RoutingSettings settings, string category, Tier tier,
+        CancellationToken cancellation) =>
+        await session.LoadAsync<MatrixCell>(MatrixCell.IdFor(category, tier), cancellation) ?? settings.DefaultCell(category, tier);
+
+    /// <summary>How long the owner has to acknowledge: the matrix cell's override, else the priority's default.</summary>
+    public static async Task<TimeSpan> AcknowledgeWithinAsync(this IQuerySession session, RoutingSettings settings, Assignment assignment,
+        CancellationToken cancellation)
+    {
+        var cell = await session.LoadAsync<MatrixCell>(MatrixCell.IdFor(assignment.Capability, assignment.Tier), cancellation);
+        return cell?.AcknowledgeWithin ?? settings.AcknowledgeWithin[assignment.Priority];
+    }
+
+    /// <summary>Stores the assignment and, when it went to someone new, remembers when they last got work (round robin among equals).</summary>
+    public static void Record(this IDocumentSession session, Assignment assignment, IReadOnlyDictionary<string, IReadOnlyList<Candidate>> teams,
+        DateTimeOffset now, string? previousAgent)
+    {
+        session.Store(assignment);
+        if (assignment.Agent is not null && assignment.Agent != previousAgent && teams.Values.SelectMany(t => t).FirstOrDefault(c => c.Agent.Id == assignment.Agent) is { } candidate)
+        {
+            session.Store(candidate.Agent with { LastAssignedAt = now });
+        }
+    }
+}
