@@ -222,6 +222,51 @@ public sealed class RoutingEndToEndTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task An_agent_back_from_a_break_takes_the_queue_responds_and_escalates_to_a_superior()
+    {
+        var (team, skill) = ($"break-{_run}", $"break-{_run}");
+        var agent = $"back-{_run}";
+        await PutAgentAsync(agent, team, skill, max: 1);
+        using (var away = await _routing.PutAsJsonAsync($"api/routing/agents/{agent}/availability", new { available = false }, TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, away.StatusCode);
+        }
+
+        await PutCellAsync(skill, team);
+        var (caseId, escalationId) = await EscalateAsync("break", skill);
+        var queued = await WaitForAsync(caseId, "escalation_queued");
+        using (var back = await _routing.PutAsJsonAsync($"api/routing/agents/{agent}/availability", new { available = true }, TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, back.StatusCode);
+        }
+
+        await WaitForAsync(caseId, "escalation_routed");
+        var held = await _routing.GetFromJsonAsync<JsonElement>($"api/escalations/{escalationId}", TestContext.Current.CancellationToken);
+        var responded = await ActAsync(escalationId, "responses", new { agent, text = "担当の伊藤です。確認いたします。" });
+        var escalated = await ActAsync(escalationId, "escalate", new { agent, reason = "返金の例外承認が必要" });
+        var upward = await WaitForAsync(caseId, "escalation_requested", e => e.GetProperty("type").GetString() == "Hierarchical");
+        await WaitForAsync(caseId, "escalation_routed", e => e.GetProperty("escalationId").GetGuid() == upward.GetProperty("escalationId").GetGuid());
+        var roster = await _routing.GetFromJsonAsync<JsonElement>($"api/routing/agents?team={team}", TestContext.Current.CancellationToken);
+        var matrix = await _routing.GetFromJsonAsync<JsonElement>("api/routing/matrix", TestContext.Current.CancellationToken);
+        var openApi = await _routing.GetStringAsync("openapi/v1.json", TestContext.Current.CancellationToken);
+
+        Assert.Contains("unavailable", queued.GetProperty("reason").GetString());
+        Assert.Equal((agent, "Offered"), (held.GetProperty("agent").GetString(), held.GetProperty("status").GetString()));
+        Assert.Equal("Acknowledged", responded.Body.GetProperty("status").GetString()); // the first response acknowledges
+        Assert.Equal(agent, (await WaitForAsync(caseId, "agent_responded")).GetProperty("agent").GetString());
+        Assert.Equal(HttpStatusCode.OK, escalated.Status);
+        Assert.Equal(("L1", "L2"), (upward.GetProperty("fromTier").GetString(), upward.GetProperty("toTier").GetString()));
+        Assert.Contains("返金の例外承認", upward.GetProperty("handoff").GetProperty("triggerReason").GetString());
+        Assert.Equal(0, Assert.Single(roster.EnumerateArray()).GetProperty("load").GetInt32()); // the superseded escalation freed the agent
+        Assert.Contains(matrix.EnumerateArray(), cell => cell.GetProperty("team").GetString() == team);
+        foreach (var path in new[] { "/api/routing/agents/{agentId}", "/api/routing/matrix/{category}/{tier}", "/api/escalations/{escalationId}/acknowledge",
+                     "/api/escalations/{escalationId}/peer-consults/{consultId}/answer" })
+        {
+            Assert.Contains($"\"{path}\"", openApi);
+        }
+    }
+
+    [Fact]
     public async Task Two_hundred_concurrent_escalations_never_push_an_agent_over_capacity()
     {
         const int Escalations = 200, Agents = 5, Capacity = 3;
