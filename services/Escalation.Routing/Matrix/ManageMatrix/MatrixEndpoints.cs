@@ -17,7 +17,8 @@ public static class MatrixEndpoints
         matrix.MapPut("/{category}/{tier}", async (string category, string tier, HttpRequest request, IDocumentStore store, CancellationToken ct) =>
             {
                 var (body, errors) = await JsonBody.ReadAsync<MatrixCellRequest>(request, ct);
-                if (!Enum.TryParse<Tier>(tier, ignoreCase: false, out var parsedTier) || !Enum.IsDefined(parsedTier) || parsedTier == Tier.L0)
+                var parsed = Enum.TryParse<Tier>(tier, ignoreCase: false, out var parsedTier);
+                if (!parsed || !tier.StartsWith('L') || parsedTier == Tier.L0)
                 {
                     errors["tier"] = ["tier must be L1, L2 or L3."];
                 }
