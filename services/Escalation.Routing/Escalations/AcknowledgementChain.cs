@@ -19,7 +19,7 @@ public static class AcknowledgementChain
     /// <summary>Where the escalation goes after its owner let it pass (timeout or decline).</summary>
     public static RoutingOutcome Next(Assignment assignment, IReadOnlyList<Candidate> team, int maxLoops, TimeSpan acknowledgeWithin, string reason, DateTimeOffset now)
     {
-        var need = new RoutingNeed(assignment.Capability, assignment.Product, assignment.Language, assignment.Tier, assignment.Capability);
+        var need = assignment.Need;
         var tried = assignment.Agent is null ? assignment.Tried : assignment.Tried.Add(assignment.Agent);
         for (var loop = assignment.Loops; loop < maxLoops; loop++)
         {

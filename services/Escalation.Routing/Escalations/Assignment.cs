@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Escalation.Contracts;
+using Escalation.Routing.Escalations.Choosing;
 
 namespace Escalation.Routing.Escalations;
 
@@ -11,6 +12,7 @@ public enum AssignmentStatus { Queued, Offered, Acknowledged, Closed }
 /// </summary>
 /// <param name="Capability">Skill the owner needs; empty when a person chose the team (a transfer).</param>
 /// <param name="Tried">Agents who let it time out or declined it in this loop of the chain.</param>
+/// <param name="Approval">The amount its owner must be allowed to approve (authority escalations).</param>
 public sealed record Assignment(
     Guid Id,
     Guid CaseId,
@@ -27,8 +29,11 @@ public sealed record Assignment(
     int ChainLevel,
     int Loops,
     ImmutableList<string> Tried,
-    DateTimeOffset Since)
+    DateTimeOffset Since,
+    MoneyAmount? Approval = null)
 {
+    public RoutingNeed Need => new(Capability, Product, Language, Tier, Capability, Approval);
+
     public bool HoldsCapacity => Agent is not null && Status is AssignmentStatus.Offered or AssignmentStatus.Acknowledged;
 
     public IEnumerable<string> Teams => OverflowTeam is null ? [Team] : [Team, OverflowTeam];

@@ -1,5 +1,7 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Escalation.Contracts;
+using Escalation.Contracts.Authority;
 
 namespace Escalation.Triage.Engine;
 
@@ -44,8 +46,6 @@ public sealed record PublicChannelRule(IReadOnlyList<Channel> Channels, double N
 /// <summary>At least <see cref="AtLeast"/> failed resolution attempts by the current owner.</summary>
 public sealed record FailedAttemptsRule(int AtLeast);
 
-/// <summary>Approval limits per tier and currency: an amount above the current tier's limit goes to the first tier that may approve it.</summary>
-public sealed record AuthorityRule(IReadOnlyDictionary<Tier, IReadOnlyDictionary<string, decimal>> ApprovalLimits);
 
 /// <summary>A case whose category, or a turn whose matched intent, needs <see cref="Capability"/> at <see cref="MinTier"/> or above.</summary>
 public sealed record CapabilityRule(string? Category, string? Intent, string Capability, Tier MinTier, EscalationType Type, Level Urgency);
@@ -76,11 +76,18 @@ public sealed record TriageRules(
     PublicChannelRule PublicChannel,
     FailedAttemptsRule FailedAttempts,
     Level ReopenedUrgency,
-    AuthorityRule Authority,
+    string AuthorityMatrixVersion,
     IReadOnlyList<CapabilityRule> Capabilities,
     SlaRule SlaBreachImminent,
     WideImpactRule WideImpact)
 {
+    /// <summary>
+    /// Approval limits: the platform's shared <see cref="AuthorityMatrix"/> (a tier's limit is its role's). The rules
+    /// name the matrix version they were written for, and refuse to start with another.
+    /// </summary>
+    [JsonIgnore]
+    public AuthorityMatrix Authority { get; init; } = AuthorityMatrix.Shared;
+
     public static TriageRules Load(string path) => Parse(File.ReadAllText(path), path);
 
     public static TriageRules Parse(string json, string source = "rules")
@@ -114,7 +121,10 @@ public sealed record TriageRules(
         problems.AddRange(Keywords.Where(k => k.Phrases.Count == 0).Select(k => $"keyword category '{k.Category}' has no phrases"));
         problems.AddRange(Capabilities.Where(c => (c.Category is null) == (c.Intent is null))
             .Select(c => $"capability '{c.Capability}' needs exactly one of category or intent"));
-        if (!Authority.ApprovalLimits.ContainsKey(Tier.L1)) problems.Add("authority.approvalLimits needs L1");
+        if (AuthorityMatrixVersion != Authority.Version)
+        {
+            problems.Add($"authorityMatrixVersion is {AuthorityMatrixVersion} but the shared authority matrix is {Authority.Version}: review the authority rule and bump the rules version");
+        }
         return problems.Count == 0 ? this : throw new InvalidOperationException($"Triage rules {source} are not valid: {string.Join("; ", problems)}.");
     }
 }

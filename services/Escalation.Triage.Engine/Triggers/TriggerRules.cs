@@ -149,8 +149,7 @@ public static class TriggerRules
 
     private static Finding? Authority(TriageCase state, TurnSignal turn, MoneyAmount amount, TriageRules rules)
     {
-        var limits = rules.Authority.ApprovalLimits;
-        decimal? LimitAt(Tier tier) => limits.TryGetValue(tier, out var byCurrency) && byCurrency.TryGetValue(amount.Currency, out var limit) ? limit : null;
+        decimal? LimitAt(Tier tier) => rules.Authority.LimitAt(tier, amount.Currency);
 
         var required = new[] { Tier.L1, Tier.L2, Tier.L3 }.FirstOrDefault(t => LimitAt(t) >= amount.Amount, Tier.L3);
         var current = state.CurrentTier < Tier.L1 ? Tier.L1 : state.CurrentTier;

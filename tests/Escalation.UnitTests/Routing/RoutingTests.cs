@@ -85,6 +85,23 @@ public sealed class ChooseOwnerTests
     }
 
     [Fact]
+    public void An_amount_goes_to_someone_whose_role_may_approve_it_per_the_shared_authority_matrix()
+    {
+        Candidate[] team =
+        [
+            new(Agent("agent", rate: 0.99), 0),
+            new(Agent("lead", role: AgentRole.TeamLead, tier: Tier.L2), 0),
+        ];
+        var refund = BillingInJapanese with { Approval = new MoneyAmount(25_000, "JPY") };
+
+        var choice = ChooseOwner.Choose(refund, team, MondayTokyoMorning);
+
+        Assert.Equal("lead", choice.Agent!.Id);
+        Assert.Equal("Agent may approve up to 10,000 JPY, not 25,000", choice.Candidates.Single(c => c.Candidate == "agent").Excluded);
+        Assert.Null(ChooseOwner.Choose(refund with { Approval = new MoneyAmount(2_000_000, "JPY") }, team, MondayTokyoMorning).Agent);
+    }
+
+    [Fact]
     public void Equal_candidates_take_turns()
     {
         var team = new List<Candidate> { new(Agent("a"), 0), new(Agent("b"), 0), new(Agent("c"), 0) };
@@ -165,6 +182,22 @@ public sealed class RouteEscalationTests
         var state = Case.Apply(new EscalationQueued(CaseId, requested.EscalationId, "billing-support", "full", Now));
 
         Assert.Same(RoutingOutcome.Nothing, RouteEscalation.Decide(state, requested, Billing, [], [], Settings, Now));
+    }
+
+    [Fact]
+    public void An_authority_escalation_carries_the_amount_to_approve()
+    {
+        var requested = Requested(to: Tier.L2) with
+        {
+            Triggers = [new TriggerEvidence("authority-limit", "25,000 JPY", null, "authority-limit:L2")],
+            Handoff = Requested().Handoff with { Entities = new ContactEntities(Amount: new MoneyAmount(25_000, "JPY")) },
+        };
+
+        var outcome = RouteEscalation.Decide(Case, requested, Billing, [new(ChooseOwnerTests.Agent("agent", tier: Tier.L2), 0),
+            new(ChooseOwnerTests.Agent("lead", role: AgentRole.TeamLead, tier: Tier.L2), 0)], [], Settings, Now);
+
+        Assert.Equal("lead", Assert.IsType<EscalationRouted>(Assert.Single(outcome.Events)).Agent);
+        Assert.Equal(new MoneyAmount(25_000, "JPY"), outcome.Assignment!.Approval);
     }
 
     [Fact]

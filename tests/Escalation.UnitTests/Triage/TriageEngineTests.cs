@@ -155,6 +155,17 @@ public sealed class TriageEngineTests
         Assert.Contains("failedAttempts.atLeast", error.Message);
     }
 
+    [Fact]
+    public void Rules_written_for_another_authority_matrix_refuse_to_start()
+    {
+        var json = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Rules", "triage-rules.json"))
+            .Replace("\"authorityMatrixVersion\": \"2026.11.1\"", "\"authorityMatrixVersion\": \"2025.01.1\"");
+
+        var error = Assert.Throws<InvalidOperationException>(() => TriageRules.Parse(json, "test.json"));
+
+        Assert.Contains("authority matrix is 2026.11.1", error.Message);
+    }
+
     [Theory]
     [InlineData(Level.High, Level.High, Priority.P1)]
     [InlineData(Level.High, Level.Low, Priority.P2)]

@@ -101,7 +101,7 @@ public static class AgentActions
                 moved with { Agent = null, Status = AssignmentStatus.Offered, AcknowledgeBy = deadline }, [a.Team]);
         }
 
-        var need = new RoutingNeed(moved.Capability, a.Product, a.Language, Tier.L0, context.Case.Category); // the person chose the team; any tier in it
+        var need = moved.Need with { Tier = Tier.L0 }; // the person chose the team: any tier in it
         if (ChooseOwner.Choose(need, roster, context.Now).Agent is { } agent)
         {
             return new([new EscalationRerouted(a.CaseId, a.Id, request.Agent, request.Team, agent.Id, 0, reason, deadline, context.Now)],

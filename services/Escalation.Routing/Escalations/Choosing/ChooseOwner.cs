@@ -1,4 +1,6 @@
+using System.Globalization;
 using Escalation.Contracts;
+using Escalation.Contracts.Authority;
 using Escalation.Contracts.Escalations;
 using Escalation.Routing.Directory;
 
@@ -6,7 +8,8 @@ namespace Escalation.Routing.Escalations.Choosing;
 
 /// <summary>What an escalation needs from its owner.</summary>
 /// <param name="Capability">Required skill; empty to skip the skill filter (a person chose the team).</param>
-public sealed record RoutingNeed(string Capability, string? Product, string Language, Tier Tier, string Category);
+/// <param name="Approval">An amount the owner must be allowed to approve (an authority escalation), per the shared authority matrix.</param>
+public sealed record RoutingNeed(string Capability, string? Product, string Language, Tier Tier, string Category, MoneyAmount? Approval = null);
 
 /// <summary>An agent of the team with their current load (open escalations).</summary>
 public sealed record Candidate(AgentProfile Agent, int Load);
@@ -16,7 +19,8 @@ public sealed record Choice(AgentProfile? Agent, IReadOnlyList<CandidateScore> C
 
 /// <summary>
 /// Filter → score → pick. Eligible: available, on shift now, speaks the customer's language, at or above the tier,
-/// has the required skill, has capacity left, not already tried. Score = 0.4 × skill (0.7 capability + 0.3
+/// has the required skill, may approve the amount (authority escalations), has capacity left, not already tried.
+/// Candidates are the agents of <c>role</c>; for an authority escalation, that role and every role above it. Score = 0.4 × skill (0.7 capability + 0.3
 /// product) + 0.35 × free capacity + 0.25 × performance (resolution rate in the category, averaged with CSAT when
 /// known; 0.5 when unknown). Equal scores go to the agent who was given work longest ago (round robin).
 /// </summary>
@@ -28,7 +32,7 @@ public static class ChooseOwner
         IReadOnlyCollection<string>? tried = null)
     {
         var scored = team
-            .Where(c => c.Agent.Role == role)
+            .Where(c => need.Approval is null ? c.Agent.Role == role : c.Agent.Role >= role)
             .Select(c => (Candidate: c, Excluded: Exclusion(c, need, now, tried)))
             .Select(x => (x.Candidate, x.Excluded, Breakdown: x.Excluded is null ? Breakdown(x.Candidate, need) : Empty))
             .ToList();
@@ -62,6 +66,8 @@ public static class ChooseOwner
             _ when !agent.Speaks(need.Language) => $"does not speak {need.Language}",
             _ when agent.Tier < need.Tier => $"tier {agent.Tier} below {need.Tier}",
             _ when need.Capability.Length > 0 && !agent.Has(need.Capability) => $"lacks skill {need.Capability}",
+            _ when need.Approval is { } amount && !AuthorityMatrix.Shared.MayApprove(agent.Role.ToString(), amount) =>
+                $"{agent.Role} may approve up to {AuthorityMatrix.Shared.LimitOf(agent.Role.ToString(), amount.Currency)?.ToString("N0", CultureInfo.InvariantCulture) ?? "nothing"} {amount.Currency}, not {amount.Amount.ToString("N0", CultureInfo.InvariantCulture)}",
             _ when candidate.Load >= agent.MaxConcurrent => $"at capacity ({candidate.Load}/{agent.MaxConcurrent})",
             _ => null,
         };

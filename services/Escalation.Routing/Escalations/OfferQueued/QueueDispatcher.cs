@@ -74,8 +74,7 @@ public sealed partial class QueueDispatcher(IDocumentStore store, RoutingSetting
         var offered = 0;
         foreach (var assignment in queued)
         {
-            var need = new RoutingNeed(assignment.Capability, assignment.Product, assignment.Language, assignment.Tier, assignment.Capability);
-            var choice = assignment.Teams.Select(t => ChooseOwner.Choose(need, roster[t], now)).FirstOrDefault(c => c.Agent is not null);
+            var choice = assignment.Teams.Select(t => ChooseOwner.Choose(assignment.Need, roster[t], now)).FirstOrDefault(c => c.Agent is not null);
             if (choice?.Agent is not { } agent)
             {
                 continue;

@@ -23,7 +23,7 @@ public static class RouteEscalation
         var need = NeedOf(state, requested);
         var deadline = now + (cell.AcknowledgeWithin ?? settings.AcknowledgeWithin[requested.Priority]);
         var assignment = new Assignment(requested.EscalationId, state.Id, cell.Team, cell.OverflowTeam, null, AssignmentStatus.Queued,
-            requested.Priority, need.Capability, need.Product, need.Language, need.Tier, null, 0, 0, [], now);
+            requested.Priority, need.Capability, need.Product, need.Language, need.Tier, null, 0, 0, [], now, need.Approval);
 
         if (team.Count == 0 && overflow.Count == 0)
         {
@@ -54,5 +54,7 @@ public static class RouteEscalation
         requested.Handoff.Entities.Product,
         state.Language,
         requested.ToTier,
-        state.Category);
+        state.Category,
+        // An authority escalation goes to someone who may approve the amount, whatever their role.
+        requested.Triggers.Any(t => t.Rule == "authority-limit") ? requested.Handoff.Entities.Amount : null);
 }
