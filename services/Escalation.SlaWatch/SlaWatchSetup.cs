@@ -1,5 +1,7 @@
 using Escalation.ServiceDefaults;
-using Escalation.SlaWatch.Clocks.StartClocks;
+using Escalation.SlaWatch.Clocks;
+using Escalation.SlaWatch.Clocks.FireAlerts;
+using Escalation.SlaWatch.Clocks.TrackClocks;
 
 namespace Escalation.SlaWatch;
 
@@ -7,11 +9,12 @@ public static class SlaWatchSetup
 {
     public static WebApplicationBuilder AddSlaWatch(this WebApplicationBuilder builder)
     {
-        var policy = builder.Configuration.GetSection("Sla:Policy").Get<SlaPolicy>()
-            ?? throw new InvalidOperationException("Sla:Policy is not configured.");
-        builder.Services.AddSingleton(policy.Validated());
-        builder.AddEscalationMarten("slawatch");
-        builder.AddEscalationBus("slawatch", bus => bus.AddConsumer<TicketOpenedConsumer>(), orderByCase: true);
+        var policyPath = Path.Combine(AppContext.BaseDirectory, builder.Configuration["Sla:PolicyFile"] ?? "Policies/sla-policy.json");
+        builder.Services.AddSingleton(SlaPolicy.Load(policyPath));
+        builder.Services.AddSingleton<AlarmSignal>();
+        builder.AddEscalationMarten("slawatch", options => options.Schema.For<ClockAlert>().Duplicate(a => a.FireAt).Index(a => a.CaseId));
+        builder.AddEscalationBus("slawatch", bus => bus.AddConsumer<CaseSignalsConsumer>(), orderByCase: true);
+        builder.Services.AddHostedService<Alarm>();
         return builder;
     }
 }

@@ -26,6 +26,15 @@ public sealed record SlaClockPaused(Guid CaseId, Guid ClockId, string Reason, Da
 /// <summary>The clock resumed with a new due time.</summary>
 public sealed record SlaClockResumed(Guid CaseId, Guid ClockId, DateTimeOffset ResumedAt, DateTimeOffset DueAt) : ICaseEvent;
 
+/// <summary>
+/// The case's priority or tier changed and the policy gives the clock another target: elapsed time is kept, the due
+/// time moves (earlier for a more urgent priority).
+/// </summary>
+/// <param name="Calendar">The calendar the rest of the clock counts in (a more urgent priority may count 24×7).</param>
+/// <param name="DueAt">The new due time; null while the clock is paused.</param>
+public sealed record SlaClockRetargeted(Guid CaseId, Guid ClockId, SlaMetric Metric, TimeSpan Target, string Calendar, DateTimeOffset? DueAt, string Reason,
+    DateTimeOffset RetargetedAt) : ICaseEvent;
+
 /// <summary>A warning threshold was crossed.</summary>
 public sealed record SlaBreachImminent(Guid CaseId, Guid ClockId, SlaMetric Metric, int ThresholdPercent, TimeSpan Remaining, DateTimeOffset DueAt, DateTimeOffset DetectedAt, bool Late) : ICaseEvent;
 

@@ -4,50 +4,9 @@ using Escalation.Contracts.Escalations;
 using Escalation.Contracts.Notifications;
 using Escalation.Contracts.Sla;
 using Escalation.Notification.Customers.AcknowledgeEscalation;
-using Escalation.SlaWatch.Clocks.StartClocks;
 using static Escalation.UnitTests.CaseFixtures;
 
 namespace Escalation.UnitTests;
-
-public sealed class StartFirstResponseClockTests
-{
-    private static readonly SlaPolicy Policy = new SlaPolicy
-    {
-        Id = "default",
-        Version = 3,
-        FirstResponse = new Dictionary<CustomerTier, TimeSpan>
-        {
-            [CustomerTier.Standard] = TimeSpan.FromHours(4),
-            [CustomerTier.Vip] = TimeSpan.FromHours(1),
-            [CustomerTier.Strategic] = TimeSpan.FromMinutes(30),
-        },
-    }.Validated();
-
-    [Theory]
-    [InlineData(CustomerTier.Standard, 240)]
-    [InlineData(CustomerTier.Vip, 60)]
-    [InlineData(CustomerTier.Strategic, 30)]
-    public void A_ticket_starts_a_first_response_clock_due_by_the_customer_tier_target(CustomerTier tier, int minutes)
-    {
-        var opened = Opened(tier);
-
-        var started = Assert.IsType<SlaClockStarted>(Assert.Single(StartFirstResponseClock.Decide(SlaCase.Create(opened), opened, Policy)));
-
-        Assert.Equal(SlaMetric.FirstResponse, started.Metric);
-        Assert.Equal(opened.OpenedAt.AddMinutes(minutes), started.DueAt);
-        Assert.Equal(("default", 3), (started.PolicyId, started.PolicyVersion));
-    }
-
-    [Fact]
-    public void The_clock_starts_once_and_keeps_a_stable_id()
-    {
-        var opened = Opened();
-        var started = (SlaClockStarted)StartFirstResponseClock.Decide(SlaCase.Create(opened), opened, Policy).Single();
-
-        Assert.Empty(StartFirstResponseClock.Decide(SlaCase.Create(opened).Apply(started), opened, Policy));
-        Assert.Equal(started.ClockId, StartFirstResponseClock.ClockId(CaseId, SlaMetric.FirstResponse, 1));
-    }
-}
 
 public sealed class AcknowledgeEscalationTests
 {

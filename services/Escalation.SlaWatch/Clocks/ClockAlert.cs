@@ -1,0 +1,41 @@
+using Escalation.Contracts;
+using Escalation.ServiceDefaults;
+using Marten;
+using JasperFx.Events;
+
+namespace Escalation.SlaWatch.Clocks;
+
+/// <summary>
+/// The next warning or breach of one running clock (a Marten document with its due time in an indexed column): the
+/// durable timer. Written in the same transaction as the clock events that moved it, so timers and stream agree.
+/// </summary>
+public sealed record ClockAlert(Guid Id, Guid CaseId, DateTimeOffset FireAt, int Percent);
+
+public static class ClockSchedule
+{
+    /// <summary>Appends the decision to the case and re-plans the case's alerts to match the clocks after it.</summary>
+    public static void AppendAndReplan(this IDocumentSession session, IEventStream<SlaCase> stream, IReadOnlyList<ICaseEvent> events, SlaPolicy policy,
+        string causation, AlarmSignal alarm)
+    {
+        if (events.Count == 0 || stream.Aggregate is null)
+        {
+            return;
+        }
+
+        stream.AppendMany(events.Cast<object>().ToArray());
+        session.StampCaseMetadata(stream.Id, causation, "service:slawatch", $"{policy.Id}@{policy.Version}");
+        var after = events.Aggregate(stream.Aggregate, (state, e) => state.Apply(e));
+        foreach (var clock in after.Clocks.Values)
+        {
+            if (SlaClocks.NextAlert(clock, policy) is { } next)
+            {
+                session.Store(new ClockAlert(clock.Id, after.Id, next.FireAt, next.Percent));
+                alarm.Wake(next.FireAt);
+            }
+            else
+            {
+                session.Delete<ClockAlert>(clock.Id);
+            }
+        }
+    }
+}
