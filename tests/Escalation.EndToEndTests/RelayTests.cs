@@ -8,6 +8,9 @@ namespace Escalation.EndToEndTests;
 /// <summary>The relay's contract with subscribers on the bus (DESIGN §3).</summary>
 public sealed class RelayTests(PlatformFixture platform)
 {
+    private static bool FirstResponseClock((string Type, long Version, JsonDocument Data) e) =>
+        e.Type == "sla_clock_started" && e.Data.RootElement.GetProperty("metric").GetString() == "FirstResponse";
+
     private readonly PlatformDriver _driver = new(platform);
 
     [Fact]
@@ -111,14 +114,14 @@ public sealed class RelayTests(PlatformFixture platform)
             {
                 // Every case's TicketOpened reached SLA-watch, exactly once, whoever relayed it.
                 await _driver.PollAsync(async () =>
-                    (await _driver.EventsAsync(caseId)).Count(e => e.Type == "sla_clock_started") == 1 ? "ok" : null,
+                    (await _driver.EventsAsync(caseId)).Count(FirstResponseClock) == 1 ? "ok" : null,
                     $"case {caseId} has no SLA clock after the relay leader changed");
             }
 
             await _driver.WaitUntilSettledAsync(cancellation);
             foreach (var caseId in before.Concat(after))
             {
-                Assert.Single(await _driver.EventsAsync(caseId), e => e.Type == "sla_clock_started");
+                Assert.Single(await _driver.EventsAsync(caseId), FirstResponseClock);
             }
         }
         finally
