@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
@@ -43,6 +44,8 @@ public sealed class PlatformFixture : IAsyncLifetime
             _httpPorts[service] = FreePort();
         }
 
+        WriteSlaDrillPolicy();
+
         // Intake first: its schema migration creates the shared events schema; the rest then start together.
         StartService("Intake", grpcPort);
         await WaitUntilReadyAsync("Intake");
@@ -83,6 +86,28 @@ public sealed class PlatformFixture : IAsyncLifetime
         var tail = File.Exists(path) ? File.ReadLines(path).TakeLast(lines) : [];
         return $"--- {service} ---\n{string.Join("\n", tail)}";
     }));
+
+    /// <summary>Category whose SLA targets are seconds (first response 6 s, 24×7), for tests that wait for warnings and breaches.</summary>
+    public const string SlaDrillCategory = "sla-drill";
+
+    private string SlaPolicyPath => Path.Combine(WorkDirectory, "sla-policy.e2e.json");
+
+    /// <summary>The shipped SLA policy plus drill targets for <see cref="SlaDrillCategory"/>.</summary>
+    private void WriteSlaDrillPolicy()
+    {
+        var policy = JsonNode.Parse(File.ReadAllText(Path.Combine(RepositoryRoot, "services", "Escalation.SlaWatch", "Policies", "sla-policy.json")))!;
+        var targets = policy["targets"]!.AsArray();
+        foreach (var priority in new[] { "P1", "P2", "P3", "P4" })
+        {
+            targets.Add(new JsonObject
+            {
+                ["priority"] = priority, ["tier"] = null, ["category"] = SlaDrillCategory, ["calendar"] = "24x7",
+                ["firstResponse"] = "00:00:06", ["nextResponse"] = "00:00:06", ["resolution"] = "01:00:00", ["escalationAcknowledgement"] = "00:00:06",
+            });
+        }
+
+        File.WriteAllText(SlaPolicyPath, policy.ToJsonString());
+    }
 
     /// <summary>Starts one more instance of a service (own ports and log), for multi-instance tests.</summary>
     public async Task<string> StartExtraInstanceAsync(string service, IReadOnlyDictionary<string, string?>? settings = null)
@@ -132,6 +157,7 @@ public sealed class PlatformFixture : IAsyncLifetime
         start.Environment["Notification__Smtp__Host"] = "127.0.0.1";
         start.Environment["Notification__Smtp__Port"] = _smtpPort.ToString();
         start.Environment["Logging__LogLevel__Default"] = "Information";
+        start.Environment["Sla__PolicyFile"] = service == "SlaWatch" ? SlaPolicyPath : null;
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             start.Environment[key] = value;
