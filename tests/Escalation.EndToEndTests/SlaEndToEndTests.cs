@@ -1,4 +1,6 @@
+using System.Net.Http.Json;
 using System.Text.Json;
+using Npgsql;
 
 namespace Escalation.EndToEndTests;
 
@@ -71,5 +73,62 @@ public sealed class SlaEndToEndTests(PlatformFixture platform)
         Assert.Equal(3, alerts.Count);
         Assert.All(alerts, alert => Assert.True(alert.GetProperty("late").GetBoolean()));
         Assert.Equal(due, alerts[^1].GetProperty("dueAt").GetDateTimeOffset());
+    }
+
+    /// <summary>
+    /// Lateness of warnings and breaches (detected − due instant) over many clocks falling due within a minute; printed,
+    /// not asserted. CI runs 200 clocks; set ESCALATION_SLA_CLOCKS=1000 for the full measurement.
+    /// </summary>
+    [Fact]
+    public async Task Many_clocks_due_within_a_minute_each_fire_once_and_lateness_is_reported()
+    {
+        var count = int.TryParse(Environment.GetEnvironmentVariable("ESCALATION_SLA_CLOCKS"), out var n) ? n : 200;
+        using var intake = new HttpClient { BaseAddress = platform.HttpAddress("Intake") };
+        // Load shaping, not waiting for a condition: 20 new cases a second, so the clocks fall due spread over the run
+        // (1,000 clocks within 50 s) as they would in production, instead of all in the same instant.
+        using var pace = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        foreach (var batch in Enumerable.Range(0, count).Chunk(20))
+        {
+            await pace.WaitForNextTickAsync(TestContext.Current.CancellationToken);
+            var contacts = batch.Select(i => new
+            {
+                contactId = $"many-{i}-{_run}", conversationId = $"conv-many-{i}-{_run}", channel = "Chatbot",
+                customer = new { id = $"cust-many-{i}-{_run}", name = "Drill", tier = "Standard", language = "ja" },
+                author = "Customer", text = "注文の状況を教えてください", occurredAt = DateTimeOffset.UtcNow, category = PlatformFixture.SlaDrillCategory,
+                botConfidence = 0.95,
+            });
+            using var response = await intake.PostAsJsonAsync("api/contacts:batch", new { contacts }, TestContext.Current.CancellationToken);
+            Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        }
+
+        await using var connection = new NpgsqlConnection(platform.Infrastructure.PostgresConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        var alerts = await _driver.PollAsync(async () =>
+        {
+            await using var query = new NpgsqlCommand(
+                "SELECT e.type, e.data::text FROM events.mt_events e JOIN events.mt_events t ON t.stream_id = e.stream_id AND t.type = 'ticket_opened' " +
+                "WHERE e.type IN ('sla_breach_imminent', 'sla_breached') AND e.data->>'metric' = 'FirstResponse' AND t.data->>'firstContactId' LIKE @run",
+                connection);
+            query.Parameters.AddWithValue("run", $"many-%-{_run}");
+            var rows = new List<JsonElement>();
+            await using var reader = await query.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+            while (await reader.ReadAsync(TestContext.Current.CancellationToken))
+            {
+                rows.Add(JsonDocument.Parse(reader.GetString(1)).RootElement);
+            }
+
+            return rows.Count >= count * 3 ? rows : null;
+        }, $"not every one of {count} clocks warned twice and breached");
+
+        Assert.Equal(count * 3, alerts.Count);
+        Assert.Equal(count * 3, alerts.Select(a => (a.GetProperty("clockId").GetGuid(), a.TryGetProperty("thresholdPercent", out var p) ? p.GetInt32() : 100)).Distinct().Count());
+        // On a 24×7 calendar a warning's instant is its due time minus the business time it says remains.
+        var lateness = alerts.Select(a => (a.GetProperty("detectedAt").GetDateTimeOffset() - a.GetProperty("dueAt").GetDateTimeOffset()
+                + (a.TryGetProperty("remaining", out var r) ? TimeSpan.Parse(r.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : TimeSpan.Zero)).TotalMilliseconds)
+            .Order().ToList();
+        var dues = alerts.Where(a => !a.TryGetProperty("thresholdPercent", out _)).Select(a => a.GetProperty("dueAt").GetDateTimeOffset()).ToList();
+        TestContext.Current.TestOutputHelper!.WriteLine(
+            $"{count} clocks due within {(dues.Max() - dues.Min()).TotalSeconds:0} s; lateness over {lateness.Count} warnings and breaches: " +
+            $"p50 {lateness[lateness.Count / 2]:0} ms, p99 {lateness[(int)(lateness.Count * 0.99)]:0} ms, max {lateness[^1]:0} ms");
     }
 }

@@ -13,7 +13,7 @@ namespace Escalation.SlaWatch.Clocks.FireAlerts;
 /// </summary>
 public sealed partial class Alarm(IDocumentStore store, SlaPolicy policy, AlarmSignal signal, TimeProvider time, ILogger<Alarm> logger) : BackgroundService
 {
-    public const int Workers = 3;
+    public const int Workers = 6;
     private static readonly TimeSpan LongestSleep = TimeSpan.FromMilliseconds(250);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
