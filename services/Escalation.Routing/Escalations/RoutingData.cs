@@ -20,13 +20,18 @@ public static class RoutingData
     {
         var names = teams.Distinct(StringComparer.Ordinal).ToArray();
         var agents = await session.Query<AgentProfile>().Where(a => a.Team.IsOneOf(names)).ToListAsync(cancellation);
-        var ids = agents.Select(a => a.Id).ToArray();
-        var open = await session.Query<Assignment>()
-            .Where(a => a.Agent.IsOneOf(ids) && (a.Status == AssignmentStatus.Offered || a.Status == AssignmentStatus.Acknowledged))
-            .ToListAsync(cancellation);
-        var loads = open.GroupBy(a => a.Agent!).ToDictionary(g => g.Key, g => g.Count());
+        var loads = await session.LoadsAsync(agents.Select(a => a.Id).ToArray(), cancellation);
         return names.ToDictionary(name => name, name => (IReadOnlyList<Candidate>)agents.Where(a => a.Team == name)
             .Select(a => new Candidate(a, loads.GetValueOrDefault(a.Id))).ToList());
+    }
+
+    /// <summary>Open escalations (offered or acknowledged) per agent; agents holding none are absent.</summary>
+    public static async Task<IReadOnlyDictionary<string, int>> LoadsAsync(this IQuerySession session, string[] agentIds, CancellationToken cancellation)
+    {
+        var open = await session.Query<Assignment>()
+            .Where(a => a.Agent.IsOneOf(agentIds) && (a.Status == AssignmentStatus.Offered || a.Status == AssignmentStatus.Acknowledged))
+            .ToListAsync(cancellation);
+        return open.GroupBy(a => a.Agent!).ToDictionary(g => g.Key, g => g.Count());
     }
 
     public static async Task<MatrixCell> CellAsync(this IQuerySession session, RoutingSettings settings, string category, Tier tier,

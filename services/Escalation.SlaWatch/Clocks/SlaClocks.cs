@@ -83,7 +83,7 @@ public static class SlaClocks
         return events;
     }
 
-    /// <summary>What a case event does to the clocks.</summary>
+    /// <summary>What a case event does to the clocks; <paramref name="state"/> already includes the event.</summary>
     public static IReadOnlyList<ICaseEvent> Decide(SlaCase? state, object stimulus, SlaPolicy policy)
     {
         if (state is null)
@@ -101,8 +101,8 @@ public static class SlaClocks
             EscalationRouted routed => Start(state, SlaMetric.EscalationAcknowledgement, routed.EscalationId.ToString("N"), policy, routed.RoutedAt),
             EscalationAcknowledged acknowledged => Stop(state, policy, acknowledged.AcknowledgedAt,
                 state.Clocks.GetValueOrDefault(ClockId(state.Id, SlaMetric.EscalationAcknowledgement, acknowledged.EscalationId.ToString("N")))),
-            EscalationRequested requested => Retarget(state.Apply(requested), policy, requested.RequestedAt, $"escalated to {requested.ToTier} at {requested.Priority}"),
-            EscalationPriorityRaised raised => Retarget(state.Apply(raised), policy, raised.RaisedAt, $"priority raised to {raised.To}"),
+            EscalationRequested requested => Retarget(state, policy, requested.RequestedAt, $"escalated to {requested.ToTier} at {requested.Priority}"),
+            EscalationPriorityRaised raised => Retarget(state, policy, raised.RaisedAt, $"priority raised to {raised.To}"),
             CaseResolved resolved => state.Clocks.Values.Where(c => c.Open).OrderBy(c => c.StartedAt).SelectMany(c => Stop(state, policy, resolved.ResolvedAt, c)).ToList(),
             CaseReopened reopened => Start(state, SlaMetric.Resolution, (state.Occurrences(SlaMetric.Resolution) + 1).ToString(), policy, reopened.ReopenedAt),
             _ => [],

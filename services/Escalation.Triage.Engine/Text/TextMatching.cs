@@ -23,6 +23,7 @@ public sealed record PhraseHit(string Phrase, int Index, int Length);
 public static partial class TextMatching
 {
     private static readonly ConcurrentDictionary<string, Regex> LatinPhrases = new();
+    private static readonly ConcurrentDictionary<string, string> NormalizedPhrases = new();
     private static readonly Regex Words = new(@"[\p{L}\p{N}']+|[,.;:!?]", RegexOptions.CultureInvariant | RegexOptions.Compiled);
 
     private static readonly HashSet<string> EnglishNegators =
@@ -56,7 +57,7 @@ public static partial class TextMatching
     /// <summary>Every occurrence of <paramref name="phrase"/> (negated or not).</summary>
     public static IEnumerable<PhraseHit> FindAll(string normalizedText, string phrase)
     {
-        var needle = Normalize(phrase);
+        var needle = NormalizedPhrases.GetOrAdd(phrase, Normalize);
         if (needle.Length == 0)
         {
             yield break;

@@ -132,9 +132,7 @@ public static class AgentEndpoints
 
     private static async Task<IReadOnlyList<AgentView>> ViewsAsync(IQuerySession session, IReadOnlyList<AgentProfile> agents, CancellationToken ct)
     {
-        var ids = agents.Select(a => a.Id).ToArray();
-        var open = await session.Query<Assignment>()
-            .Where(a => a.Agent.IsOneOf(ids) && (a.Status == AssignmentStatus.Offered || a.Status == AssignmentStatus.Acknowledged)).ToListAsync(ct);
-        return agents.Select(a => new AgentView(a, open.Count(o => o.Agent == a.Id))).ToList();
+        var loads = await session.LoadsAsync(agents.Select(a => a.Id).ToArray(), ct);
+        return agents.Select(a => new AgentView(a, loads.GetValueOrDefault(a.Id))).ToList();
     }
 }

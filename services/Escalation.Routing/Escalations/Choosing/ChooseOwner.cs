@@ -35,10 +35,11 @@ public static class ChooseOwner
             .Where(c => need.Approval is null ? c.Agent.Role == role : c.Agent.Role >= role)
             .Select(c => (Candidate: c, Excluded: Exclusion(c, need, now, tried)))
             .Select(x => (x.Candidate, x.Excluded, Breakdown: x.Excluded is null ? Breakdown(x.Candidate, need) : Empty))
+            .Select(x => (x.Candidate, x.Excluded, x.Breakdown, Score: x.Breakdown.Values.Sum()))
             .ToList();
 
         var best = scored.Where(s => s.Excluded is null)
-            .OrderByDescending(s => Math.Round(s.Breakdown.Values.Sum(), 9))
+            .OrderByDescending(s => Math.Round(s.Score, 9))
             .ThenBy(s => s.Candidate.Agent.LastAssignedAt ?? DateTimeOffset.MinValue)
             .ThenBy(s => s.Candidate.Agent.Id, StringComparer.Ordinal)
             .Select(s => s.Candidate.Agent)
@@ -46,8 +47,8 @@ public static class ChooseOwner
 
         var candidates = scored
             .OrderBy(s => s.Excluded is not null)
-            .ThenByDescending(s => s.Breakdown.Values.Sum())
-            .Select(s => new CandidateScore(s.Candidate.Agent.Id, Math.Round(s.Breakdown.Values.Sum(), 4), s.Breakdown, s.Excluded))
+            .ThenByDescending(s => s.Score)
+            .Select(s => new CandidateScore(s.Candidate.Agent.Id, Math.Round(s.Score, 4), s.Breakdown, s.Excluded))
             .ToList();
         var matched = best is null ? [] : new[] { need.Capability, need.Product }.OfType<string>().Where(s => s.Length > 0 && best.Has(s)).ToList();
         return new Choice(best, candidates, matched);

@@ -88,12 +88,13 @@ public sealed partial class QueueDispatcher(IDocumentStore store, RoutingSetting
             stream.AppendOne(routed);
             var placed = assignment with { Team = agent.Team, Agent = agent.Id, Status = AssignmentStatus.Offered, AcknowledgeBy = deadline };
             session.Store(placed);
-            session.Store(agent with { LastAssignedAt = now });
+            var assigned = agent with { LastAssignedAt = now };
+            session.Store(assigned);
 
             // Later choices in this pass see the load just added.
             var members = roster[agent.Team];
-            members[members.FindIndex(c => c.Agent.Id == agent.Id)] = new Candidate(agent with { LastAssignedAt = now },
-                members.First(c => c.Agent.Id == agent.Id).Load + 1);
+            var index = members.FindIndex(c => c.Agent.Id == agent.Id);
+            members[index] = new Candidate(assigned, members[index].Load + 1);
             offered++;
         }
 

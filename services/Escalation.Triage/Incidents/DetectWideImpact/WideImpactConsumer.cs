@@ -17,6 +17,11 @@ public sealed partial class WideImpactConsumer(IDocumentStore store, TriageRules
     public async Task Consume(ConsumeContext<ContactReceived> context)
     {
         var eventId = context.MessageId ?? throw new InvalidMessageException("ContactReceived without a MessageId (the stored event id).");
+        if (context.Message.Author != Contracts.AuthorKind.Customer)
+        {
+            return; // only a customer's first contact joins a cluster; no need to read the stream for the rest
+        }
+
         await using var session = store.LightweightSession();
         var state = await session.Events.AggregateStreamAsync<TriageCase>(context.Message.CaseId, token: context.CancellationToken);
         var first = state?.Turns.FirstOrDefault(t => t.Contact.Author == Contracts.AuthorKind.Customer);
