@@ -24,6 +24,7 @@ public sealed class PlatformFixture : IAsyncLifetime
     private int _extraInstances;
     private GrpcChannel? _historyChannel;
 
+    private int _grpcPort;
     public Infrastructure Infrastructure { get; } = new();
     public string WorkDirectory { get; } = Directory.CreateTempSubdirectory("escalation-e2e-").FullName;
     public string MailDirectory => Path.Combine(WorkDirectory, "mail");
@@ -38,7 +39,7 @@ public sealed class PlatformFixture : IAsyncLifetime
         await Infrastructure.StartAsync();
         StartSmtpSink(out _smtpPort);
 
-        var grpcPort = FreePort();
+        var grpcPort = _grpcPort = FreePort();
         foreach (var service in Services)
         {
             _httpPorts[service] = FreePort();
@@ -119,6 +120,13 @@ public sealed class PlatformFixture : IAsyncLifetime
         return instance;
     }
 
+    /// <summary>Starts a stopped instance again on its own ports (its log continues).</summary>
+    public async Task RestartInstanceAsync(string instance)
+    {
+        StartService(instance, _grpcPort);
+        await WaitUntilReadyAsync(instance);
+    }
+
     public async Task StopInstanceAsync(string instance)
     {
         var process = _processes[instance];
@@ -164,7 +172,7 @@ public sealed class PlatformFixture : IAsyncLifetime
         }
 
 
-        var log = new StreamWriter(new FileStream(Path.Combine(WorkDirectory, $"{instance}.log"), FileMode.Create, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+        var log = new StreamWriter(new FileStream(Path.Combine(WorkDirectory, $"{instance}.log"), FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, line) => { if (line.Data is not null) lock (log) log.WriteLine(line.Data); };
         process.ErrorDataReceived += (_, line) => { if (line.Data is not null) lock (log) log.WriteLine(line.Data); };
