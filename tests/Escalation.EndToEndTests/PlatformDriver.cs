@@ -124,6 +124,31 @@ public sealed class PlatformDriver(PlatformFixture platform)
 
     public Task<T> PollAsync<T>(Func<Task<T?>> probe, string failure) where T : class => PollAsync(probe, () => failure);
 
+    /// <summary>The data of the first event of <paramref name="type"/> (snake_case, as stored) that matches, once the case has one.</summary>
+    public async Task<JsonElement> WaitForEventAsync(Guid caseId, string type, Func<JsonElement, bool>? match = null) =>
+        (await PollAsync(async () => (await EventsAsync(caseId))
+            .Where(e => e.Type == type && (match is null || match(e.Data.RootElement))).Select(e => e.Data).FirstOrDefault(),
+            $"case {caseId} never recorded {type}")).RootElement;
+
+    /// <summary>
+    /// A standard Japanese customer's contact as a non-.NET channel sends it (plain JSON). The customer is named after
+    /// the conversation, so contacts of one conversation land in one case.
+    /// </summary>
+    public static object CustomerContact(string contactId, string category, string text, string channel = "Chatbot", string? conversationId = null,
+        string author = "Customer", object? entities = null, double botConfidence = 0.9) => new
+    {
+        contactId,
+        conversationId = conversationId ?? $"conv-{contactId}",
+        channel,
+        customer = new { id = $"cust-{conversationId ?? contactId}", name = "E2E Customer", tier = "Standard", language = "ja" },
+        author,
+        text,
+        occurredAt = DateTimeOffset.UtcNow,
+        category,
+        botConfidence,
+        entities,
+    };
+
     public async Task<T> PollAsync<T>(Func<Task<T?>> probe, Func<string> failure) where T : class
     {
         var deadline = DateTime.UtcNow + PipelineDeadline;

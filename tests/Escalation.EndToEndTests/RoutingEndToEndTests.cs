@@ -31,25 +31,15 @@ public sealed class RoutingEndToEndTests(PlatformFixture platform)
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
     }
 
-    private static object Contact(string id, string category, string run) => new
-    {
-        contactId = $"{id}-{run}", conversationId = $"conv-{id}-{run}", channel = "Chatbot",
-        customer = new { id = $"cust-{id}-{run}", name = "E2E", tier = "Standard", language = "ja" },
-        author = "Customer", text = "人と話したいです", occurredAt = DateTimeOffset.UtcNow, category, botConfidence = 0.9,
-    };
-
     /// <summary>A chatbot customer asking for a person in <paramref name="category"/>: triage escalates it to L1 with that capability.</summary>
     private async Task<(Guid CaseId, Guid EscalationId)> EscalateAsync(string id, string category)
     {
-        var caseId = (await _driver.PostAsync(Contact(id, category, _run), idempotencyKey: null)).Body.CaseId;
-        var requested = await WaitForAsync(caseId, "escalation_requested");
+        var caseId = (await _driver.PostAsync(AskingForAPerson(id, category), idempotencyKey: null)).Body.CaseId;
+        var requested = await _driver.WaitForEventAsync(caseId, "escalation_requested");
         return (caseId, requested.GetProperty("escalationId").GetGuid());
     }
 
-    private async Task<JsonElement> WaitForAsync(Guid caseId, string type, Func<JsonElement, bool>? match = null) =>
-        (await _driver.PollAsync(async () => (await _driver.EventsAsync(caseId))
-            .Where(e => e.Type == type && (match is null || match(e.Data.RootElement))).Select(e => e.Data).FirstOrDefault(),
-            $"case {caseId} never recorded {type}")).RootElement;
+    private object AskingForAPerson(string id, string category) => PlatformDriver.CustomerContact($"{id}-{_run}", category, "人と話したいです");
 
     private async Task<(HttpStatusCode Status, JsonElement Body)> ActAsync(Guid escalationId, string action, object body)
     {
@@ -76,7 +66,7 @@ public sealed class RoutingEndToEndTests(PlatformFixture platform)
         await PutCellAsync(skill, team);
 
         var (caseId, _) = await EscalateAsync("explain", skill);
-        var routed = await WaitForAsync(caseId, "escalation_routed");
+        var routed = await _driver.WaitForEventAsync(caseId, "escalation_routed");
 
         Assert.Equal($"ja-{_run}", routed.GetProperty("agent").GetString());
         Assert.Equal(team, routed.GetProperty("team").GetString());
@@ -95,15 +85,15 @@ public sealed class RoutingEndToEndTests(PlatformFixture platform)
         await PutCellAsync(skill, team);
 
         var first = await EscalateAsync("queue-1", skill);
-        await WaitForAsync(first.CaseId, "escalation_routed");
+        await _driver.WaitForEventAsync(first.CaseId, "escalation_routed");
         var second = await EscalateAsync("queue-2", skill);
-        var queued = await WaitForAsync(second.CaseId, "escalation_queued");
+        var queued = await _driver.WaitForEventAsync(second.CaseId, "escalation_queued");
         var resolved = await ActAsync(first.EscalationId, "resolve", new { agent = $"solo-{_run}", resolution = "Refund issued" });
-        var offered = await WaitForAsync(second.CaseId, "escalation_routed");
+        var offered = await _driver.WaitForEventAsync(second.CaseId, "escalation_routed");
 
         Assert.Contains("at capacity (1/1)", queued.GetProperty("reason").GetString());
         Assert.Equal(HttpStatusCode.OK, resolved.Status);
-        Assert.Equal($"solo-{_run}", (await WaitForAsync(first.CaseId, "case_resolved")).GetProperty("resolvedBy").GetString());
+        Assert.Equal($"solo-{_run}", (await _driver.WaitForEventAsync(first.CaseId, "case_resolved")).GetProperty("resolvedBy").GetString());
         Assert.Equal($"solo-{_run}", offered.GetProperty("agent").GetString());
         Assert.Equal(1, await LoadOfAsync($"solo-{_run}"));
     }
@@ -118,7 +108,7 @@ public sealed class RoutingEndToEndTests(PlatformFixture platform)
         await PutCellAsync(skill, team, acknowledgeWithin: "00:00:02");
 
         var (caseId, escalationId) = await EscalateAsync("chain", skill);
-        var toLead = await WaitForAsync(caseId, "escalation_rerouted", e => e.GetProperty("chainLevel").GetInt32() == 2);
+        var toLead = await _driver.WaitForEventAsync(caseId, "escalation_rerouted", e => e.GetProperty("chainLevel").GetInt32() == 2);
         var acknowledged = await ActAsync(escalationId, "acknowledge", new { agent = $"lead-{_run}" });
 
         var events = await _driver.EventsAsync(caseId);
@@ -145,15 +135,15 @@ public sealed class RoutingEndToEndTests(PlatformFixture platform)
         await PutCellAsync(skill, team);
 
         var (caseId, escalationId) = await EscalateAsync("decline", skill);
-        await WaitForAsync(caseId, "escalation_routed");
+        await _driver.WaitForEventAsync(caseId, "escalation_routed");
         var declined = await ActAsync(escalationId, "decline", new { agent = $"busy-{_run}", reason = "on a long call" });
         var acknowledged = await ActAsync(escalationId, "acknowledge", new { agent = $"free-{_run}" });
         var transferred = await ActAsync(escalationId, "transfer", new { agent = $"free-{_run}", team = otherTeam, capability = $"api-{_run}", reason = "API defect" });
 
         Assert.Equal($"free-{_run}", declined.Body.GetProperty("agent").GetString());
-        Assert.Equal("on a long call", (await WaitForAsync(caseId, "escalation_declined")).GetProperty("reason").GetString());
+        Assert.Equal("on a long call", (await _driver.WaitForEventAsync(caseId, "escalation_declined")).GetProperty("reason").GetString());
         Assert.Equal(HttpStatusCode.OK, acknowledged.Status);
-        var rerouted = await WaitForAsync(caseId, "escalation_rerouted", e => e.GetProperty("team").GetString() == otherTeam);
+        var rerouted = await _driver.WaitForEventAsync(caseId, "escalation_rerouted", e => e.GetProperty("team").GetString() == otherTeam);
         Assert.Equal(($"api-{_run}", $"free-{_run}"), (rerouted.GetProperty("agent").GetString(), rerouted.GetProperty("fromOwner").GetString()));
         Assert.Equal(otherTeam, transferred.Body.GetProperty("team").GetString());
         Assert.Equal(0, await LoadOfAsync($"free-{_run}"));
@@ -168,10 +158,10 @@ public sealed class RoutingEndToEndTests(PlatformFixture platform)
         await PutAgentAsync($"owner-{_run}", team, skill);
         await PutCellAsync(skill, team);
         var (caseId, escalationId) = await EscalateAsync("peer", skill);
-        await WaitForAsync(caseId, "escalation_routed");
+        await _driver.WaitForEventAsync(caseId, "escalation_routed");
 
         var asked = await ActAsync(escalationId, "peer-consults", new { agent = $"owner-{_run}", peer = $"senior-{_run}", question = "Known issue?" });
-        var consultId = (await WaitForAsync(caseId, "peer_consult_requested")).GetProperty("consultId").GetGuid();
+        var consultId = (await _driver.WaitForEventAsync(caseId, "peer_consult_requested")).GetProperty("consultId").GetGuid();
         var wrongPeer = await ActAsync(escalationId, $"peer-consults/{consultId}/answer", new { peer = $"someone-{_run}", answer = "no idea" });
         var answered = await ActAsync(escalationId, $"peer-consults/{consultId}/answer", new { peer = $"senior-{_run}", answer = "Yes: KB-42" });
         var again = await ActAsync(escalationId, $"peer-consults/{consultId}/answer", new { peer = $"senior-{_run}", answer = "again" });
@@ -191,7 +181,7 @@ public sealed class RoutingEndToEndTests(PlatformFixture platform)
         await PutAgentAsync($"owner-{_run}", team, skill);
         await PutCellAsync(skill, team);
         var (caseId, escalationId) = await EscalateAsync("invalid", skill);
-        await WaitForAsync(caseId, "escalation_routed");
+        await _driver.WaitForEventAsync(caseId, "escalation_routed");
 
         var someoneElse = await ActAsync(escalationId, "acknowledge", new { agent = $"intruder-{_run}" });
         var noAgent = await ActAsync(escalationId, "acknowledge", new { agent = "" });
@@ -234,18 +224,18 @@ public sealed class RoutingEndToEndTests(PlatformFixture platform)
 
         await PutCellAsync(skill, team);
         var (caseId, escalationId) = await EscalateAsync("break", skill);
-        var queued = await WaitForAsync(caseId, "escalation_queued");
+        var queued = await _driver.WaitForEventAsync(caseId, "escalation_queued");
         using (var back = await _routing.PutAsJsonAsync($"api/routing/agents/{agent}/availability", new { available = true }, TestContext.Current.CancellationToken))
         {
             Assert.Equal(HttpStatusCode.OK, back.StatusCode);
         }
 
-        await WaitForAsync(caseId, "escalation_routed");
+        await _driver.WaitForEventAsync(caseId, "escalation_routed");
         var held = await _routing.GetFromJsonAsync<JsonElement>($"api/escalations/{escalationId}", TestContext.Current.CancellationToken);
         var responded = await ActAsync(escalationId, "responses", new { agent, text = "担当の伊藤です。確認いたします。" });
         var escalated = await ActAsync(escalationId, "escalate", new { agent, reason = "返金の例外承認が必要" });
-        var upward = await WaitForAsync(caseId, "escalation_requested", e => e.GetProperty("type").GetString() == "Hierarchical");
-        await WaitForAsync(caseId, "escalation_routed", e => e.GetProperty("escalationId").GetGuid() == upward.GetProperty("escalationId").GetGuid());
+        var upward = await _driver.WaitForEventAsync(caseId, "escalation_requested", e => e.GetProperty("type").GetString() == "Hierarchical");
+        await _driver.WaitForEventAsync(caseId, "escalation_routed", e => e.GetProperty("escalationId").GetGuid() == upward.GetProperty("escalationId").GetGuid());
         var roster = await _routing.GetFromJsonAsync<JsonElement>($"api/routing/agents?team={team}", TestContext.Current.CancellationToken);
         var matrix = await _routing.GetFromJsonAsync<JsonElement>("api/routing/matrix", TestContext.Current.CancellationToken);
         var openApi = await _routing.GetStringAsync("openapi/v1.json", TestContext.Current.CancellationToken);
@@ -253,7 +243,7 @@ public sealed class RoutingEndToEndTests(PlatformFixture platform)
         Assert.Contains("unavailable", queued.GetProperty("reason").GetString());
         Assert.Equal((agent, "Offered"), (held.GetProperty("agent").GetString(), held.GetProperty("status").GetString()));
         Assert.Equal("Acknowledged", responded.Body.GetProperty("status").GetString()); // the first response acknowledges
-        Assert.Equal(agent, (await WaitForAsync(caseId, "agent_responded")).GetProperty("agent").GetString());
+        Assert.Equal(agent, (await _driver.WaitForEventAsync(caseId, "agent_responded")).GetProperty("agent").GetString());
         Assert.Equal(HttpStatusCode.OK, escalated.Status);
         Assert.Equal(("L1", "L2"), (upward.GetProperty("fromTier").GetString(), upward.GetProperty("toTier").GetString()));
         Assert.Contains("返金の例外承認", upward.GetProperty("handoff").GetProperty("triggerReason").GetString());
@@ -277,7 +267,7 @@ public sealed class RoutingEndToEndTests(PlatformFixture platform)
         }
 
         await PutCellAsync(skill, team);
-        var contacts = Enumerable.Range(0, Escalations).Select(i => Contact($"load-{i}", skill, _run)).ToList();
+        var contacts = Enumerable.Range(0, Escalations).Select(i => AskingForAPerson($"load-{i}", skill)).ToList();
         using var intake = new HttpClient { BaseAddress = platform.HttpAddress("Intake") };
         var posts = contacts.Chunk(100).Select(chunk => intake.PostAsJsonAsync("api/contacts:batch", new { contacts = chunk }, TestContext.Current.CancellationToken));
         Assert.All(await Task.WhenAll(posts), response => Assert.True(response.IsSuccessStatusCode));

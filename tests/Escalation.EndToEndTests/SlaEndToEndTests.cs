@@ -11,13 +11,11 @@ public sealed class SlaEndToEndTests(PlatformFixture platform)
     private readonly string _run = Guid.NewGuid().ToString("N")[..8];
 
     /// <summary>A drill case: its first-response clock is due 6 s after the ticket opens (24×7), warning at 75 % and 90 %.</summary>
-    private async Task<Guid> OpenDrillCaseAsync(string id) => (await _driver.PostAsync(new
-    {
-        contactId = $"{id}-{_run}", conversationId = $"conv-{id}-{_run}", channel = "Chatbot",
-        customer = new { id = $"cust-{id}-{_run}", name = "Drill", tier = "Standard", language = "ja" },
-        author = "Customer", text = "注文の状況を教えてください", occurredAt = DateTimeOffset.UtcNow, category = PlatformFixture.SlaDrillCategory,
-        botConfidence = 0.95,
-    }, idempotencyKey: null)).Body.CaseId;
+    private async Task<Guid> OpenDrillCaseAsync(string id) => (await _driver.PostAsync(DrillContact(id), idempotencyKey: null)).Body.CaseId;
+
+    /// <summary>A question the bot understands: nothing escalates, so the first-response clock runs its course.</summary>
+    private object DrillContact(string id) =>
+        PlatformDriver.CustomerContact($"{id}-{_run}", PlatformFixture.SlaDrillCategory, "注文の状況を教えてください", botConfidence: 0.95);
 
     private async Task<IReadOnlyList<JsonElement>> FirstResponseAlertsAsync(Guid caseId)
     {
@@ -28,8 +26,7 @@ public sealed class SlaEndToEndTests(PlatformFixture platform)
             .Select(e => e.Data.RootElement).ToList();
     }
 
-    private Task<string> WaitForBreachAsync(Guid caseId) => _driver.PollAsync(async () =>
-        (await _driver.EventsAsync(caseId)).Any(e => e.Type == "sla_breached") ? "breached" : null, $"case {caseId} never breached");
+    private Task<JsonElement> WaitForBreachAsync(Guid caseId) => _driver.WaitForEventAsync(caseId, "sla_breached");
 
     [Fact]
     public async Task With_two_instances_each_warning_and_the_breach_are_appended_once()
@@ -56,16 +53,14 @@ public sealed class SlaEndToEndTests(PlatformFixture platform)
     public async Task A_clock_that_fell_due_while_no_instance_ran_fires_once_on_start_marked_late()
     {
         var caseId = await OpenDrillCaseAsync("restart");
-        var started = await _driver.PollAsync(async () => (await _driver.EventsAsync(caseId))
-            .FirstOrDefault(e => e.Type == "sla_clock_started" && e.Data.RootElement.GetProperty("metric").GetString() == "FirstResponse").Data,
-            "the first-response clock never started");
-        var due = started.RootElement.GetProperty("dueAt").GetDateTimeOffset();
+        var started = await _driver.WaitForEventAsync(caseId, "sla_clock_started", e => e.GetProperty("metric").GetString() == "FirstResponse");
+        var due = started.GetProperty("dueAt").GetDateTimeOffset();
 
         await platform.StopInstanceAsync("SlaWatch"); // the only instance: nobody watches the clock now
         // Real time must pass the due time while the service is down; wait for that condition, not a fixed delay.
         await _driver.PollAsync(() => Task.FromResult(DateTimeOffset.UtcNow > due + TimeSpan.FromSeconds(2) ? "due" : null), "the clock never fell due");
         Assert.Empty(await FirstResponseAlertsAsync(caseId));
-        await platform.StartExtraInstanceAsync("SlaWatch"); // the replacement keeps running for the other tests
+        await platform.RestartInstanceAsync("SlaWatch"); // on its own port again: other tests reach it there
         await WaitForBreachAsync(caseId);
         await _driver.WaitUntilSettledAsync(TestContext.Current.CancellationToken);
 
@@ -90,13 +85,7 @@ public sealed class SlaEndToEndTests(PlatformFixture platform)
         foreach (var batch in Enumerable.Range(0, count).Chunk(20))
         {
             await pace.WaitForNextTickAsync(TestContext.Current.CancellationToken);
-            var contacts = batch.Select(i => new
-            {
-                contactId = $"many-{i}-{_run}", conversationId = $"conv-many-{i}-{_run}", channel = "Chatbot",
-                customer = new { id = $"cust-many-{i}-{_run}", name = "Drill", tier = "Standard", language = "ja" },
-                author = "Customer", text = "注文の状況を教えてください", occurredAt = DateTimeOffset.UtcNow, category = PlatformFixture.SlaDrillCategory,
-                botConfidence = 0.95,
-            });
+            var contacts = batch.Select(i => DrillContact($"many-{i}"));
             using var response = await intake.PostAsJsonAsync("api/contacts:batch", new { contacts }, TestContext.Current.CancellationToken);
             Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
         }

@@ -9,37 +9,21 @@ public sealed class TriageEndToEndTests(PlatformFixture platform)
     private readonly string _run = Guid.NewGuid().ToString("N")[..8];
 
     private object Contact(string id, string channel, string text, string category = "billing", string author = "Customer",
-        object? entities = null, string? conversation = null) => new
-    {
-        contactId = $"{id}-{_run}",
-        conversationId = conversation ?? $"conv-{id}-{_run}",
-        channel,
-        customer = new { id = $"cust-{conversation ?? id}-{_run}", name = "E2E Customer", tier = "Standard", language = "ja" },
-        author,
-        text,
-        occurredAt = DateTimeOffset.UtcNow,
-        category,
-        botConfidence = 0.9,
-        entities,
-    };
+        object? entities = null, string? conversation = null) =>
+        PlatformDriver.CustomerContact($"{id}-{_run}", category, text, channel, conversation, author, entities);
 
     private async Task<Guid> PostAsync(object contact) => (await _driver.PostAsync(contact, idempotencyKey: null)).Body.CaseId;
 
-    private Task<JsonDocument> WaitForAsync(Guid caseId, string type, Func<JsonElement, bool>? match = null) =>
-        _driver.PollAsync(async () => (await _driver.EventsAsync(caseId))
-            .Where(e => e.Type == type && (match is null || match(e.Data.RootElement))).Select(e => e.Data).FirstOrDefault(),
-            $"case {caseId} never recorded {type}");
-
-    private static IReadOnlyList<string> Rules(JsonDocument escalation) =>
-        escalation.RootElement.GetProperty("triggers").EnumerateArray().Select(t => t.GetProperty("rule").GetString()!).ToList();
+    private static IReadOnlyList<string> Rules(JsonElement escalation) =>
+        escalation.GetProperty("triggers").EnumerateArray().Select(t => t.GetProperty("rule").GetString()!).ToList();
 
     [Fact]
     public async Task A_request_for_a_superior_is_a_hierarchical_escalation_to_L2_with_its_evidence()
     {
         var caseId = await PostAsync(Contact("superior", "Chatbot", "もう結構です。上司を出してください"));
 
-        var requested = (await WaitForAsync(caseId, "escalation_requested")).RootElement;
-        var routed = (await WaitForAsync(caseId, "escalation_routed")).RootElement;
+        var requested = await _driver.WaitForEventAsync(caseId, "escalation_requested");
+        var routed = await _driver.WaitForEventAsync(caseId, "escalation_routed");
 
         Assert.Equal("Hierarchical", requested.GetProperty("type").GetString());
         Assert.Equal("L0", requested.GetProperty("fromTier").GetString());
@@ -57,13 +41,13 @@ public sealed class TriageEndToEndTests(PlatformFixture platform)
     {
         var caseId = await PostAsync(Contact("fraud", "Chatbot", "カードに身に覚えのない請求があります。不正利用だと思います。"));
 
-        var requested = await WaitForAsync(caseId, "escalation_requested");
-        var routed = (await WaitForAsync(caseId, "escalation_routed")).RootElement;
+        var requested = await _driver.WaitForEventAsync(caseId, "escalation_requested");
+        var routed = await _driver.WaitForEventAsync(caseId, "escalation_routed");
 
-        Assert.Equal("Priority", requested.RootElement.GetProperty("type").GetString());
-        Assert.Equal("P2", requested.RootElement.GetProperty("priority").GetString());
-        Assert.Equal("L2", requested.RootElement.GetProperty("toTier").GetString());
-        Assert.Equal("fraud", requested.RootElement.GetProperty("requiredCapability").GetString());
+        Assert.Equal("Priority", requested.GetProperty("type").GetString());
+        Assert.Equal("P2", requested.GetProperty("priority").GetString());
+        Assert.Equal("L2", requested.GetProperty("toTier").GetString());
+        Assert.Equal("fraud", requested.GetProperty("requiredCapability").GetString());
         Assert.Contains("keyword-fraud", Rules(requested));
         Assert.Equal("fraud-specialists", routed.GetProperty("team").GetString());
     }
@@ -76,13 +60,13 @@ public sealed class TriageEndToEndTests(PlatformFixture platform)
         await PostAsync(Contact("refund-agent", "Chat", "確認しました。返金額は25,000円になります。", author: "Agent", conversation: conversation,
             entities: new { amount = new { amount = 25000, currency = "JPY" } }));
 
-        var requested = await WaitForAsync(caseId, "escalation_requested");
+        var requested = await _driver.WaitForEventAsync(caseId, "escalation_requested");
         await _driver.WaitUntilSettledAsync(TestContext.Current.CancellationToken);
 
-        Assert.Equal("Hierarchical", requested.RootElement.GetProperty("type").GetString());
-        Assert.Equal("L1", requested.RootElement.GetProperty("fromTier").GetString());
-        Assert.Equal("L2", requested.RootElement.GetProperty("toTier").GetString());
-        var trigger = requested.RootElement.GetProperty("triggers")[0];
+        Assert.Equal("Hierarchical", requested.GetProperty("type").GetString());
+        Assert.Equal("L1", requested.GetProperty("fromTier").GetString());
+        Assert.Equal("L2", requested.GetProperty("toTier").GetString());
+        var trigger = requested.GetProperty("triggers")[0];
         Assert.Equal("authority-limit:L2", trigger.GetProperty("key").GetString());
         Assert.Equal(25000, trigger.GetProperty("measures").GetProperty("amount").GetDouble());
         Assert.Equal(10000, trigger.GetProperty("measures").GetProperty("limit").GetDouble());
@@ -96,22 +80,22 @@ public sealed class TriageEndToEndTests(PlatformFixture platform)
         object Sync(int i) => Contact($"sync-{i}", "Chat", "データ同期が今朝から失敗しています", category: "integration", entities: new { product });
 
         var cases = await Task.WhenAll(Enumerable.Range(0, 5).Select(i => PostAsync(Sync(i)))); // at once: they race for the cluster
-        var links = await Task.WhenAll(cases.Select(c => WaitForAsync(c, "case_linked_to_incident")));
-        var escalations = await Task.WhenAll(cases.Select(c => WaitForAsync(c, "escalation_requested")));
+        var links = await Task.WhenAll(cases.Select(c => _driver.WaitForEventAsync(c, "case_linked_to_incident")));
+        var escalations = await Task.WhenAll(cases.Select(c => _driver.WaitForEventAsync(c, "escalation_requested")));
         var sixth = await PostAsync(Sync(5));
-        var sixthLink = await WaitForAsync(sixth, "case_linked_to_incident");
+        var sixthLink = await _driver.WaitForEventAsync(sixth, "case_linked_to_incident");
         var otherProduct = await PostAsync(Contact("sync-other", "Chat", "データ同期が失敗しています", category: "integration", entities: new { product = $"other-{_run}" }));
         await _driver.WaitUntilSettledAsync(TestContext.Current.CancellationToken);
 
-        var incident = Assert.Single(links.Select(l => l.RootElement.GetProperty("incidentKey").GetString()).Distinct());
+        var incident = Assert.Single(links.Select(l => l.GetProperty("incidentKey").GetString()).Distinct());
         Assert.StartsWith($"INC-integration-crm-sync-{_run}-", incident);
-        Assert.Equal(incident, sixthLink.RootElement.GetProperty("incidentKey").GetString());
-        Assert.Equal(6, sixthLink.RootElement.GetProperty("openCases").GetInt32());
+        Assert.Equal(incident, sixthLink.GetProperty("incidentKey").GetString());
+        Assert.Equal(6, sixthLink.GetProperty("openCases").GetInt32());
         Assert.All(escalations, e =>
         {
-            Assert.Equal("Priority", e.RootElement.GetProperty("type").GetString());
-            Assert.Equal("P1", e.RootElement.GetProperty("priority").GetString());
-            Assert.Equal("L2", e.RootElement.GetProperty("toTier").GetString());
+            Assert.Equal("Priority", e.GetProperty("type").GetString());
+            Assert.Equal("P1", e.GetProperty("priority").GetString());
+            Assert.Equal("L2", e.GetProperty("toTier").GetString());
             Assert.Equal(["wide-impact"], Rules(e));
         });
         Assert.DoesNotContain(await _driver.EventsAsync(otherProduct), e => e.Type == "case_linked_to_incident");
