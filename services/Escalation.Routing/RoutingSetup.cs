@@ -1,5 +1,6 @@
 using Escalation.Routing.Directory;
 using Escalation.Routing.Directory.ManageAgents;
+using Escalation.Routing.Directory.ManageTeams;
 using Escalation.Routing.Directory.SeedDirectory;
 using Escalation.Routing.Escalations;
 using Escalation.Routing.Escalations.AgentActions;
@@ -42,6 +43,7 @@ public static class RoutingSetup
     {
         app.MapOpenApi();
         app.MapAgentDirectory();
+        app.MapTeamContacts();
         app.MapEscalationMatrix();
         app.MapAgentActions();
         return app;

@@ -38,6 +38,7 @@ public sealed record AgentPerformance(IReadOnlyDictionary<string, double> Resolu
 /// <param name="MaxConcurrent">Most open escalations the agent holds at once; routing never exceeds it.</param>
 /// <param name="Available">The agent's own switch (break, meeting); unavailable agents get nothing new.</param>
 /// <param name="LastAssignedAt">When routing last gave the agent an escalation (round robin among equals).</param>
+/// <param name="Email">Where notification tells the agent of escalations routed to them (and, for leads and managers, of P1s and breaches).</param>
 public sealed record AgentProfile(
     string Id,
     string Name,
@@ -50,7 +51,8 @@ public sealed record AgentProfile(
     int MaxConcurrent,
     bool Available,
     AgentPerformance? Performance,
-    DateTimeOffset? LastAssignedAt = null)
+    DateTimeOffset? LastAssignedAt = null,
+    string? Email = null)
 {
     public bool Speaks(string language) => Languages.Any(l => string.Equals(Primary(l), Primary(language), StringComparison.OrdinalIgnoreCase));
 

@@ -31,6 +31,9 @@ public sealed record RoutingSettings
     /// <summary>Agents to seed the directory with when they are missing (the demo's staff).</summary>
     public IReadOnlyList<Directory.AgentProfile> Agents { get; init; } = [];
 
+    /// <summary>Team contacts to seed the directory with when they are missing.</summary>
+    public IReadOnlyList<Directory.TeamContacts> Teams { get; init; } = [];
+
     public RoutingSettings Validated()
     {
         var missingTiers = Enum.GetValues<Tier>().Where(t => t != Tier.L0 && !DefaultTeams.ContainsKey(t)).ToList();

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Net.Mail;
+using Escalation.ServiceDefaults;
 using System.Text.RegularExpressions;
 using Escalation.Contracts;
 using Escalation.Contracts.Intake;
@@ -47,7 +47,7 @@ public static partial class ContactValidation
             if (!Known(contact.Customer.Tier)) Fail("customer.tier", $"customer.tier is required: one of {Names<CustomerTier>()}.");
             if (string.IsNullOrWhiteSpace(contact.Customer.Language)) Fail("customer.language", "Language is required (e.g. ja, en).");
             else if (!LanguageTag().IsMatch(contact.Customer.Language)) Fail("customer.language", "Language must be a language tag such as ja, en or pt-BR.");
-            if (contact.Customer.Email is { } email && (email.Length > MaxEmailLength || !MailAddress.TryCreate(email, out var parsed) || parsed.Address != email))
+            if (contact.Customer.Email is { } email && !Addresses.IsPlainEmail(email))
             {
                 Fail("customer.email", "Not a valid email address.");
             }

@@ -8,8 +8,9 @@ namespace Escalation.Routing.Directory.ManageAgents;
 
 /// <summary>An agent's profile as an admin or a workforce tool sends it.</summary>
 /// <param name="Available">The agent's own switch; defaults to available.</param>
+/// <param name="Email">The agent's work address for notifications (optional).</param>
 public sealed record AgentRequest(string Name, string Team, Tier Tier, AgentRole Role, IReadOnlyList<string> Skills, IReadOnlyList<string> Languages,
-    Shift? Shift, int MaxConcurrent, bool? Available, AgentPerformance? Performance);
+    Shift? Shift, int MaxConcurrent, bool? Available, AgentPerformance? Performance, string? Email = null);
 
 /// <summary>Turn the agent's availability on or off.</summary>
 public sealed record AvailabilityRequest(bool Available);
@@ -41,7 +42,7 @@ public static class AgentEndpoints
                 await session.LockTeamsAsync(new[] { body!.Team, existing?.Team }.OfType<string>(), ct);
                 existing = await session.LoadAsync<AgentProfile>(agentId, ct);
                 var profile = new AgentProfile(agentId, body.Name, body.Team, body.Tier, body.Role, body.Skills, body.Languages, body.Shift, body.MaxConcurrent,
-                    body.Available ?? true, body.Performance, existing?.LastAssignedAt);
+                    body.Available ?? true, body.Performance, existing?.LastAssignedAt, body.Email);
                 session.Store(profile);
                 await session.SaveChangesAsync(ct);
                 queues.Offer([profile.Team]); // new capacity may take queued escalations
@@ -109,6 +110,7 @@ public static class AgentEndpoints
         if (body.MaxConcurrent is < 1 or > 100) Fail("maxConcurrent", "maxConcurrent must be between 1 and 100.");
         if (body.Languages is null || body.Languages.Count == 0 || body.Languages.Any(string.IsNullOrWhiteSpace)) Fail("languages", "At least one language tag is required.");
         if (body.Skills is null || body.Skills.Any(string.IsNullOrWhiteSpace)) Fail("skills", "skills must be a list of non-empty names.");
+        if (body.Email is { } email && !Addresses.IsPlainEmail(email)) Fail("email", "email must be a plain address such as aiko.tanaka@example.com.");
         if (body.Shift is { } shift)
         {
             if (!Shift.IsKnownZone(shift.TimeZone)) Fail("shift.timeZone", $"'{shift.TimeZone}' is not an IANA time zone (e.g. Asia/Tokyo).");
