@@ -8,6 +8,10 @@ namespace Escalation.Contracts.Notifications;
 /// <param name="Template">Template id.</param>
 /// <param name="Language">Language it was written in.</param>
 /// <param name="Attempt">Delivery attempt, 1-based.</param>
+/// <param name="ProviderMessageId">
+/// What the receiving side called it: the SMTP server's queue id (or the Message-Id when it named none), or the
+/// webhook receiver's request id header (or its HTTP status).
+/// </param>
 public sealed record NotificationSent(
     Guid CaseId,
     Guid NotificationId,
@@ -17,9 +21,13 @@ public sealed record NotificationSent(
     string Template,
     string Language,
     int Attempt,
-    DateTimeOffset SentAt) : ICaseEvent;
+    DateTimeOffset SentAt,
+    string? ProviderMessageId = null) : ICaseEvent;
 
-/// <summary>A notification could not be delivered.</summary>
+/// <summary>A delivery attempt failed.</summary>
+/// <param name="Recipient">Address(es) or endpoint; empty when nobody could be found to tell.</param>
+/// <param name="Error">Why, in words (the SMTP reply, the HTTP status, the timeout, the missing address).</param>
+/// <param name="WillRetry">True when another attempt is planned; false when the notification is given up.</param>
 public sealed record NotificationFailed(
     Guid CaseId,
     Guid NotificationId,

@@ -15,7 +15,7 @@ public static class ClockSchedule
 {
     /// <summary>Appends the decision to the case and re-plans the case's alerts to match the clocks after it.</summary>
     public static void AppendAndReplan(this IDocumentSession session, IEventStream<SlaCase> stream, IReadOnlyList<ICaseEvent> events, SlaPolicy policy,
-        string causation, AlarmSignal alarm)
+        string causation, WakeSignal alarm)
     {
         if (events.Count == 0 || stream.Aggregate is null)
         {

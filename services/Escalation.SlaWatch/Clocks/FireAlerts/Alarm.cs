@@ -1,5 +1,6 @@
 using Escalation.Contracts;
 using Escalation.Contracts.Sla;
+using Escalation.ServiceDefaults;
 using Marten;
 using Npgsql;
 
@@ -11,7 +12,7 @@ namespace Escalation.SlaWatch.Clocks.FireAlerts;
 /// appends the events and re-plans the alert in one transaction, so each threshold fires once. Alerts missed while
 /// no instance ran are fired on start and marked late.
 /// </summary>
-public sealed partial class Alarm(IDocumentStore store, SlaPolicy policy, AlarmSignal signal, TimeProvider time, ILogger<Alarm> logger) : BackgroundService
+public sealed partial class Alarm(IDocumentStore store, SlaPolicy policy, WakeSignal signal, TimeProvider time, ILogger<Alarm> logger) : BackgroundService
 {
     public const int Workers = 6;
     private static readonly TimeSpan LongestSleep = TimeSpan.FromMilliseconds(250);

@@ -12,7 +12,7 @@ namespace Escalation.SlaWatch.Clocks.TrackClocks;
 /// Starts, stops, pauses, resumes and re-targets clocks from the case events, one case at a time in stream order, and
 /// re-plans the case's alerts in the same transaction. Idempotent: a decision already applied changes nothing.
 /// </summary>
-public sealed partial class CaseSignalsConsumer(IDocumentStore store, SlaPolicy policy, AlarmSignal alarm, ILogger<CaseSignalsConsumer> logger) :
+public sealed partial class CaseSignalsConsumer(IDocumentStore store, SlaPolicy policy, WakeSignal alarm, ILogger<CaseSignalsConsumer> logger) :
     IConsumer<TicketOpened>, IConsumer<ContactReceived>, IConsumer<AgentResponded>, IConsumer<EscalationRouted>, IConsumer<EscalationAcknowledged>,
     IConsumer<EscalationRequested>, IConsumer<EscalationPriorityRaised>, IConsumer<CaseResolved>, IConsumer<CaseReopened>
 {

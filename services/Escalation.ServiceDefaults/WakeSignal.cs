@@ -1,24 +1,27 @@
-namespace Escalation.SlaWatch.Clocks;
+namespace Escalation.ServiceDefaults;
 
-/// <summary>Wakes the alarm when an alert is planned earlier than it meant to sleep (same process only; other instances poll).</summary>
-public sealed class AlarmSignal
+/// <summary>
+/// Wakes a polling worker when work falls due earlier than it meant to sleep (an SLA alert planned sooner, a
+/// notification to send now). Same process only; other instances find the work when they poll.
+/// </summary>
+public sealed class WakeSignal
 {
     private readonly object _gate = new();
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private DateTimeOffset _sleepingUntil = DateTimeOffset.MaxValue;
 
-    public void Wake(DateTimeOffset fireAt)
+    public void Wake(DateTimeOffset dueAt)
     {
         lock (_gate)
         {
-            if (fireAt < _sleepingUntil)
+            if (dueAt < _sleepingUntil)
             {
                 _wake.TrySetResult();
             }
         }
     }
 
-    /// <summary>Sleeps until <paramref name="until"/> or until an earlier alert is planned.</summary>
+    /// <summary>Sleeps until <paramref name="until"/> or until earlier work is announced.</summary>
     public async Task SleepAsync(DateTimeOffset until, TimeSpan delay, TimeProvider time, CancellationToken cancellation)
     {
         Task woken;
