@@ -20,4 +20,18 @@ public static class TransactionLocks
             await command.ExecuteNonQueryAsync(cancellation);
         }
     }
+
+    /// <summary>
+    /// Starts the session's transaction and takes the row locks of the case streams, in id order: the lock
+    /// FetchForExclusiveWriting takes, for appending without reading the stream. Concurrent appenders then wait
+    /// instead of colliding on a stream version (a collision would also leave a gap in the event sequence).
+    /// </summary>
+    public static async Task LockStreamsAsync(this IDocumentSession session, IEnumerable<Guid> streamIds, CancellationToken cancellation)
+    {
+        await session.BeginTransactionAsync(cancellation);
+        await using var command = new NpgsqlCommand(
+            $"SELECT id FROM {EventStore.EventsSchema}.mt_streams WHERE id = ANY(@ids) ORDER BY id FOR UPDATE", session.Connection);
+        command.Parameters.AddWithValue("ids", streamIds.Distinct().ToArray());
+        await command.ExecuteNonQueryAsync(cancellation);
+    }
 }

@@ -13,7 +13,7 @@ public sealed class OneEscalationEndToEndTests(PlatformFixture platform)
     private readonly PlatformDriver _driver = new(platform);
 
     private static readonly string[] ExpectedTypes =
-        ["TicketOpened", "ContactReceived", "SlaClockStarted", "SlaClockStarted", "EscalationRequested", "EscalationRouted", "SlaClockStarted", "NotificationSent"];
+        ["TicketOpened", "ContactReceived", "SlaClockStarted", "SlaClockStarted", "EscalationRequested", "EscalationRouted", "SlaClockStarted", "NotificationSent", "NotificationSent"]; // the customer, the team
 
     /// <summary>Which event type each event type is caused by (the relay's MessageId becomes the causation id).</summary>
     private static readonly Dictionary<string, string[]> CausedBy = new()
@@ -54,8 +54,8 @@ public sealed class OneEscalationEndToEndTests(PlatformFixture platform)
         Assert.All(amqpHistory.Events, e => Assert.Equal("4bf92f3577b34da6a3ce929d0e0e4736", e.TraceId));
         Assert.Single(httpHistory.Events.Select(e => e.TraceId).Distinct());
         Assert.NotEqual("", httpHistory.Events[0].TraceId);
-        AssertMailArrived(amqpHistory.Reference, "ja");
-        AssertMailArrived(httpHistory.Reference, "en");
+        AssertMailArrived(amqpHistory.Reference, "ja", "taro@example.jp");
+        AssertMailArrived(httpHistory.Reference, "en", "jane@example.com");
 
         // The same contacts again, over both transports: nothing new may be appended.
         await _driver.PublishRawAsync(amqpContact, traceParent: null);
@@ -114,19 +114,20 @@ public sealed class OneEscalationEndToEndTests(PlatformFixture platform)
         Assert.False(string.IsNullOrEmpty(routed.RootElement.GetProperty("team").GetString()));
     }
 
-    private void AssertMailArrived(string reference, string language)
+    private void AssertMailArrived(string reference, string language, string customer)
     {
-        var mails = Directory.GetFiles(platform.MailDirectory).Select(File.ReadAllText).Where(mail => mail.Contains(reference)).ToList();
+        var mails = Directory.GetFiles(platform.MailDirectory).Select(path => MimeKit.MimeMessage.Load(path))
+            .Where(mail => mail.Subject?.Contains(reference) == true && mail.To.Mailboxes.Any(to => to.Address == customer)).ToList();
         var mail = Assert.Single(mails);
-        Assert.Contains($"Content-Language: {language}", mail);
+        Assert.Equal(language, NotificationEndToEndTests.LanguageOf(mail));
     }
 
     private async Task<GetHistoryResponse> WaitForHistoryAsync(Guid caseId, CancellationToken cancellation) =>
         await _driver.PollAsync(async () =>
         {
             var history = await GetHistoryAsync(caseId);
-            return history.Events.Any(e => e.Type == "NotificationSent") && history.Events.Count(e => e.Type == "SlaClockStarted") == 3 ? history : null;
-        }, $"case {caseId} never reached NotificationSent and its three SLA clocks");
+            return history.Events.Count(e => e.Type == "NotificationSent") == 2 && history.Events.Count(e => e.Type == "SlaClockStarted") == 3 ? history : null;
+        }, $"case {caseId} never reached two NotificationSent and its three SLA clocks");
 
     private async Task<GetHistoryResponse> GetHistoryAsync(Guid caseId) =>
         await platform.History.GetHistoryAsync(new GetHistoryRequest { CaseId = caseId.ToString(), PageSize = 1000 });

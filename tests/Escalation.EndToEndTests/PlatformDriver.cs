@@ -24,11 +24,12 @@ public sealed class PlatformDriver(PlatformFixture platform)
     }
 
     /// <summary>Sends a command in a MassTransit envelope, as a .NET service would, to the exchange of its message type.</summary>
-    public async Task SendEnvelopeAsync(string messageType, object message)
+    public async Task SendEnvelopeAsync(string messageType, object message, Guid? messageId = null, Guid? correlationId = null)
     {
         var envelope = new Dictionary<string, object?>
         {
-            ["messageId"] = Guid.NewGuid(),
+            ["messageId"] = messageId ?? Guid.NewGuid(),
+            ["correlationId"] = correlationId,
             ["messageType"] = new[] { $"urn:message:{messageType}" },
             ["message"] = message,
             ["sentTime"] = DateTimeOffset.UtcNow,

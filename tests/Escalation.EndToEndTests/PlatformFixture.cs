@@ -29,6 +29,7 @@ public sealed class PlatformFixture : IAsyncLifetime
     public string WorkDirectory { get; } = Directory.CreateTempSubdirectory("escalation-e2e-").FullName;
     public string MailDirectory => Path.Combine(WorkDirectory, "mail");
     public HttpClient Intake { get; private set; } = null!;
+    public WebhookReceiver Webhooks { get; private set; } = null!;
 
     /// <summary>The HTTP base address of a service (health endpoints, Intake's API).</summary>
     public Uri HttpAddress(string service) => new($"http://127.0.0.1:{_httpPorts[service]}/");
@@ -38,6 +39,7 @@ public sealed class PlatformFixture : IAsyncLifetime
     {
         await Infrastructure.StartAsync();
         StartSmtpSink(out _smtpPort);
+        Webhooks = await WebhookReceiver.StartAsync();
 
         var grpcPort = _grpcPort = FreePort();
         foreach (var service in Services)
@@ -77,6 +79,11 @@ public sealed class PlatformFixture : IAsyncLifetime
 
         Intake?.Dispose();
         _historyChannel?.Dispose();
+        if (Webhooks is not null)
+        {
+            await Webhooks.DisposeAsync();
+        }
+
         await Infrastructure.DisposeAsync();
     }
 
@@ -109,6 +116,16 @@ public sealed class PlatformFixture : IAsyncLifetime
 
         File.WriteAllText(SlaPolicyPath, policy.ToJsonString());
     }
+
+    /// <summary>Notification's timings for tests: three attempts, retries within a second, a webhook timeout of 4 s, leases of 6 s.</summary>
+    public static readonly IReadOnlyDictionary<string, string> NotificationDrill = new Dictionary<string, string>
+    {
+        ["Retry__MaxAttempts"] = "3",
+        ["Retry__BaseDelay"] = "00:00:00.300",
+        ["Retry__MaxDelay"] = "00:00:01",
+        ["Retry__Lease"] = "00:00:06",
+        ["Webhooks__Timeout"] = "00:00:04",
+    };
 
     /// <summary>Starts one more instance of a service (own ports and log), for multi-instance tests.</summary>
     public async Task<string> StartExtraInstanceAsync(string service, IReadOnlyDictionary<string, string?>? settings = null)
@@ -164,6 +181,13 @@ public sealed class PlatformFixture : IAsyncLifetime
         start.Environment["Kestrel__Endpoints__Grpc__Url"] = service == "History" ? $"http://127.0.0.1:{grpcPort}" : null;
         start.Environment["Notification__Smtp__Host"] = "127.0.0.1";
         start.Environment["Notification__Smtp__Port"] = _smtpPort.ToString();
+        start.Environment["Notification__DirectoryAddress"] = $"http://127.0.0.1:{_httpPorts["Routing"]}/";
+        start.Environment["Notification__Webhooks__SigningSecrets__0"] = WebhookReceiver.Secret;
+        foreach (var (key, value) in NotificationDrill)
+        {
+            start.Environment[$"Notification__{key}"] = value;
+        }
+
         start.Environment["Logging__LogLevel__Default"] = "Information";
         start.Environment["Sla__PolicyFile"] = service == "SlaWatch" ? SlaPolicyPath : null;
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
@@ -260,7 +284,7 @@ public sealed class PlatformFixture : IAsyncLifetime
         return File.Exists(path) ? path : throw new FileNotFoundException($"Build the solution first: {path} is missing.");
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -79,7 +79,14 @@ public sealed partial class DeliveryDispatcher(
         }
 
         var claimed = new List<Delivery>();
-        foreach (var delivery in await session.LoadManyAsync<Delivery>(cancellation, ids))
+        var deliveries = await session.LoadManyAsync<Delivery>(cancellation, ids);
+        var interrupted = deliveries.Where(d => d.Status == DeliveryStatus.Sending).Select(d => d.CaseId).ToList();
+        if (interrupted.Count > 0)
+        {
+            await session.LockStreamsAsync(interrupted, cancellation); // their unknown outcome is appended to the case
+        }
+
+        foreach (var delivery in deliveries)
         {
             var (next, events) = delivery.Claim(now, now + retry.Lease, retry.MaxAttempts);
             session.Store(next);
@@ -112,6 +119,7 @@ public sealed partial class DeliveryDispatcher(
             activity?.SetTag("escalation.notification.delivered", outcome.Delivered);
         }
 
+        // Locks in the claim's order, delivery row then case stream, so a claimer and a recorder cannot deadlock.
         await using var session = store.LightweightSession();
         await session.BeginTransactionAsync(cancellation);
         await using (var own = new NpgsqlCommand(
@@ -125,6 +133,8 @@ public sealed partial class DeliveryDispatcher(
                 return; // the lease ran out and another sender took over; its outcome is the one recorded
             }
         }
+
+        await session.LockStreamsAsync([delivery.CaseId], cancellation); // the outcome is appended to the case
 
         var now = time.GetUtcNow();
         if (outcome.Delivered)

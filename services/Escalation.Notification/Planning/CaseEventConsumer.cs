@@ -61,7 +61,13 @@ public sealed partial class CaseEventConsumer(
         }
 
         session.Insert(deliveries.ToArray());
-        foreach (var unreachable in deliveries.Where(d => d.Status == DeliveryStatus.Failed))
+        var unreachables = deliveries.Where(d => d.Status == DeliveryStatus.Failed).ToList();
+        if (unreachables.Count > 0)
+        {
+            await session.LockStreamsAsync([caseId], context.CancellationToken);
+        }
+
+        foreach (var unreachable in unreachables)
         {
             DeliveryDispatcher.Record(session, unreachable, [unreachable.Failure(unreachable.LastError!, willRetry: false, now)]);
         }
