@@ -119,7 +119,7 @@ public sealed class OneEscalationEndToEndTests(PlatformFixture platform)
         var mails = Directory.GetFiles(platform.MailDirectory).Select(path => MimeKit.MimeMessage.Load(path))
             .Where(mail => mail.Subject?.Contains(reference) == true && mail.To.Mailboxes.Any(to => to.Address == customer)).ToList();
         var mail = Assert.Single(mails);
-        Assert.Equal(language, NotificationEndToEndTests.LanguageOf(mail));
+        Assert.Equal(language, NotificationDriver.LanguageOf(mail));
     }
 
     private async Task<GetHistoryResponse> WaitForHistoryAsync(Guid caseId, CancellationToken cancellation) =>
