@@ -21,6 +21,7 @@ public static class RoutingSetup
         var settings = builder.Configuration.GetSection("Routing").Get<RoutingSettings>()
             ?? throw new InvalidOperationException("The Routing section (escalation matrix) is not configured.");
         builder.Services.AddSingleton(settings.Validated());
+        builder.Services.AddSingleton(settings.DirectorySeedFile is { } seedFile ? DirectorySeed.Load(Path.Combine(AppContext.BaseDirectory, seedFile)) : DirectorySeed.Empty);
         builder.AddEscalationMarten("routing", options =>
         {
             options.Schema.For<Assignment>().Index(a => a.CaseId).Index(a => a.Team).Index(a => a.Agent!).Index(a => a.AcknowledgeBy!);

@@ -83,10 +83,9 @@ public sealed class NotificationEndToEndTests(PlatformFixture platform)
         Assert.Equal(["failed 1 given up"], goneOutcomes.Select(o => o.Summary));
         Assert.Contains("HTTP 410", goneOutcomes[0].Error);
 
-        await _driver.WaitUntilSettledAsync(TestContext.Current.CancellationToken);
+        // Given-up deliveries are closed: their posts are all there is.
         Assert.Equal(3, platform.Webhooks.To(dead.Hook).Count);
         Assert.Single(platform.Webhooks.To(gone.Hook));
-        Assert.Single(await _notify.WebhookOutcomesAsync(goneCase, until: o => o.Count > 0));
     }
 
     [Fact]

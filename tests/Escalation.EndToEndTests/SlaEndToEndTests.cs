@@ -4,7 +4,11 @@ using Npgsql;
 
 namespace Escalation.EndToEndTests;
 
-/// <summary>SLA warnings and breaches over the real store and broker, with several SLA-watch instances and a restart.</summary>
+/// <summary>
+/// SLA warnings and breaches over the real store and broker, with several SLA-watch instances and a restart. They run
+/// alone: the restart leaves the platform without SLA-watch for a while, and lateness is measured without other load.
+/// </summary>
+[Collection(nameof(ServiceFaults))]
 public sealed class SlaEndToEndTests(PlatformFixture platform)
 {
     private readonly PlatformDriver _driver = new(platform);

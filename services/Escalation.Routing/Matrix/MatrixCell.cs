@@ -28,11 +28,8 @@ public sealed record RoutingSettings
     /// <summary>How many times the acknowledgement chain may start over before the escalation waits in the team queue.</summary>
     public int MaxChainLoops { get; init; } = 2;
 
-    /// <summary>Agents to seed the directory with when they are missing (the demo's staff).</summary>
-    public IReadOnlyList<Directory.AgentProfile> Agents { get; init; } = [];
-
-    /// <summary>Team contacts to seed the directory with when they are missing.</summary>
-    public IReadOnlyList<Directory.TeamContacts> Teams { get; init; } = [];
+    /// <summary>A JSON file of agents and team contacts to seed the directory with when they are missing (the demo's staff).</summary>
+    public string? DirectorySeedFile { get; init; }
 
     public RoutingSettings Validated()
     {
