@@ -108,16 +108,13 @@ public sealed partial class DeliveryDispatcher(
 
     private async Task SendAndRecordAsync(Delivery delivery, CancellationToken cancellation)
     {
-        SendOutcome outcome;
-        using (var activity = StartSendActivity(delivery))
+        using var activity = StartSendActivity(delivery); // also the trace the outcome event is stamped with
+        var outcome = delivery.Channel switch
         {
-            outcome = delivery.Channel switch
-            {
-                NotificationChannel.Email => await email.SendAsync(delivery, cancellation),
-                _ => await webhook.SendAsync(delivery, cancellation),
-            };
-            activity?.SetTag("escalation.notification.delivered", outcome.Delivered);
-        }
+            NotificationChannel.Email => await email.SendAsync(delivery, cancellation),
+            _ => await webhook.SendAsync(delivery, cancellation),
+        };
+        activity?.SetTag("escalation.notification.delivered", outcome.Delivered);
 
         // Locks in the claim's order, delivery row then case stream, so a claimer and a recorder cannot deadlock.
         await using var session = store.LightweightSession();
@@ -171,6 +168,10 @@ public sealed partial class DeliveryDispatcher(
         foreach (var @event in action.Events)
         {
             @event.StampCaseMetadata(delivery.CaseId, delivery.TriggerEventId.ToString(), Actor, delivery.RulesVersion);
+            if (Activity.Current is null && delivery.TraceParent is { } traceParent)
+            {
+                @event.SetHeader(EventHeaders.TraceParent, traceParent); // outside a send (an interrupted claim): the trigger's trace
+            }
         }
     }
 
