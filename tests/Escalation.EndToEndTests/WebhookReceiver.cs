@@ -34,6 +34,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
     public static async Task<WebhookReceiver> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
+        // The test folder holds a service's appsettings.json (copied by the build), whose Kestrel endpoints would win over UseUrls.
+        builder.Configuration.Sources.Clear();
         builder.Logging.ClearProviders();
         var port = PlatformFixture.FreePort();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
