@@ -33,9 +33,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public static async Task<WebhookReceiver> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        // The test folder holds a service's appsettings.json (copied by the build), whose Kestrel endpoints would win over UseUrls.
-        builder.Configuration.Sources.Clear();
+        // Not the test folder as content root: it holds a service's appsettings.json (copied by the build), whose
+        // Kestrel endpoints would win over UseUrls.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = Directory.CreateTempSubdirectory("webhook-receiver-").FullName });
         builder.Logging.ClearProviders();
         var port = PlatformFixture.FreePort();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
