@@ -59,7 +59,7 @@ public sealed class IntakeTests(PlatformFixture platform)
         Assert.All(responses, response => Assert.Equal(HttpStatusCode.Accepted, response.StatusCode));
         var cases = await Task.WhenAll(responses.Select(async r => (await r.Content.ReadFromJsonAsync<PlatformDriver.Accepted>(Cancellation))!));
         Assert.Single(cases.Select(c => c.CaseId).Distinct());
-        Assert.Single(cases, c => !c.Duplicate);
+        Assert.InRange(cases.Count(c => !c.Duplicate), 0, 1); // none when an AMQP copy won the race
         var events = await _driver.EventsAsync(cases[0].CaseId);
         Assert.Single(events, e => e.Type == "contact_received");
         Assert.Single(events, e => e.Type == "ticket_opened");

@@ -106,8 +106,22 @@ public sealed class NotificationDriver(PlatformFixture platform)
 
     /// <summary>Mails smtp-sink received for <paramref name="address"/>, parsed.</summary>
     public List<MimeMessage> MailsTo(string address) =>
-        Directory.GetFiles(platform.MailDirectory)
-            .Select(path => MimeMessage.Load(path))
-            .Where(m => m.To.Mailboxes.Any(to => string.Equals(to.Address, address, StringComparison.OrdinalIgnoreCase)))
-            .ToList();
+        ReadMails(platform.MailDirectory).Where(m => m.To.Mailboxes.Any(to => string.Equals(to.Address, address, StringComparison.OrdinalIgnoreCase))).ToList();
+
+    /// <summary>Every mail in smtp-sink's folder; a file still being written is read again until it parses (5 s at most).</summary>
+    public static List<MimeMessage> ReadMails(string directory)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (true)
+        {
+            try
+            {
+                return Directory.GetFiles(directory).Select(path => MimeMessage.Load(path)).ToList();
+            }
+            catch (FormatException) when (DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(100); // another mail is half written; this is a retry of a read, not a wait for time
+            }
+        }
+    }
 }

@@ -116,7 +116,7 @@ public sealed class OneEscalationEndToEndTests(PlatformFixture platform)
 
     private void AssertMailArrived(string reference, string language, string customer)
     {
-        var mails = Directory.GetFiles(platform.MailDirectory).Select(path => MimeKit.MimeMessage.Load(path))
+        var mails = NotificationDriver.ReadMails(platform.MailDirectory)
             .Where(mail => mail.Subject?.Contains(reference) == true && mail.To.Mailboxes.Any(to => to.Address == customer)).ToList();
         var mail = Assert.Single(mails);
         Assert.Equal(language, NotificationDriver.LanguageOf(mail));
