@@ -36,4 +36,17 @@ public static class JsonBody
             return (default, new() { [field] = [reason] });
         }
     }
+
+    /// <summary>
+    /// Reads the body and, when it is well-formed and present, validates it: the errors name the field at fault
+    /// (<c>body</c> when there is none).
+    /// </summary>
+    public static async Task<(T? Value, Dictionary<string, string[]> Errors)> ReadValidAsync<T>(HttpRequest request,
+        Func<T, IReadOnlyDictionary<string, string[]>> validate, CancellationToken cancellationToken) where T : class
+    {
+        var (body, errors) = await ReadAsync<T>(request, cancellationToken);
+        return errors.Count > 0 ? (body, errors)
+            : body is null ? (null, new() { ["body"] = ["A body is required."] })
+            : (body, new Dictionary<string, string[]>(validate(body)));
+    }
 }

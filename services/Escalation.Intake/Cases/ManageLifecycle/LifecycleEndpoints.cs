@@ -64,14 +64,7 @@ public static class LifecycleEndpoints
         Func<TRequest, DateTimeOffset, IReadOnlyDictionary<string, string[]>> validate, Func<TRequest, string> commandKey,
         Func<TRequest, Func<IntakeCase, DateTimeOffset, LifecycleDecision>> decide, CancellationToken cancellationToken) where TRequest : class
     {
-        var (body, errors) = await JsonBody.ReadAsync<TRequest>(request, cancellationToken);
-        if (errors.Count == 0)
-        {
-            errors = body is null
-                ? new() { ["body"] = ["A body is required."] }
-                : new Dictionary<string, string[]>(validate(body, time.GetUtcNow()));
-        }
-
+        var (body, errors) = await JsonBody.ReadValidAsync<TRequest>(request, b => validate(b, time.GetUtcNow()), cancellationToken);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);

@@ -26,12 +26,7 @@ public static class AgentEndpoints
 
         agents.MapPut("/{agentId}", async (string agentId, HttpRequest request, IDocumentStore store, QueueDispatcher queues, CancellationToken ct) =>
             {
-                var (body, errors) = await JsonBody.ReadAsync<AgentRequest>(request, ct);
-                if (errors.Count == 0)
-                {
-                    errors = body is null ? new() { ["body"] = ["A body is required."] } : Validate(agentId, body);
-                }
-
+                var (body, errors) = await JsonBody.ReadValidAsync<AgentRequest>(request, b => Validate(agentId, b), ct);
                 if (errors.Count > 0)
                 {
                     return Results.ValidationProblem(errors);
@@ -54,10 +49,10 @@ public static class AgentEndpoints
 
         agents.MapPut("/{agentId}/availability", async (string agentId, HttpRequest request, IDocumentStore store, QueueDispatcher queues, CancellationToken ct) =>
             {
-                var (body, errors) = await JsonBody.ReadAsync<AvailabilityRequest>(request, ct);
-                if (errors.Count > 0 || body is null)
+                var (body, errors) = await JsonBody.ReadValidAsync<AvailabilityRequest>(request, _ => NoErrors, ct);
+                if (errors.Count > 0)
                 {
-                    return Results.ValidationProblem(errors.Count > 0 ? errors : new() { ["body"] = ["A body is required."] });
+                    return Results.ValidationProblem(errors);
                 }
 
                 await using var session = store.LightweightSession();
@@ -67,7 +62,7 @@ public static class AgentEndpoints
                 }
 
                 await session.LockTeamsAsync([agent.Team], ct);
-                agent = (await session.LoadAsync<AgentProfile>(agentId, ct))! with { Available = body.Available };
+                agent = (await session.LoadAsync<AgentProfile>(agentId, ct))! with { Available = body!.Available };
                 session.Store(agent);
                 await session.SaveChangesAsync(ct);
                 queues.Offer([agent.Team]);
@@ -98,6 +93,8 @@ public static class AgentEndpoints
             .Produces<IReadOnlyList<AgentView>>();
         return app;
     }
+
+    private static readonly IReadOnlyDictionary<string, string[]> NoErrors = new Dictionary<string, string[]>();
 
     public static Dictionary<string, string[]> Validate(string agentId, AgentRequest body)
     {

@@ -19,12 +19,7 @@ public static class TeamContactEndpoints
 
         teams.MapPut("/{team}/contacts", async (string team, HttpRequest request, IDocumentStore store, CancellationToken ct) =>
             {
-                var (body, errors) = await JsonBody.ReadAsync<TeamContactsRequest>(request, ct);
-                if (errors.Count == 0)
-                {
-                    errors = body is null ? new() { ["body"] = ["A body is required."] } : Validate(team, body);
-                }
-
+                var (body, errors) = await JsonBody.ReadValidAsync<TeamContactsRequest>(request, b => Validate(team, b), ct);
                 if (errors.Count > 0)
                 {
                     return Results.ValidationProblem(errors);

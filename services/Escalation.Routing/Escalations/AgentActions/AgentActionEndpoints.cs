@@ -64,12 +64,7 @@ public static class AgentActionEndpoints
         group.MapPost(path, async (Guid escalationId, HttpContext http, IDocumentStore store, RoutingSettings settings, QueueDispatcher queues,
                 TimeProvider time, CancellationToken ct) =>
             {
-                var (body, errors) = await JsonBody.ReadAsync<TBody>(http.Request, ct);
-                if (errors.Count == 0)
-                {
-                    errors = body is null ? new() { ["body"] = ["A body is required."] } : validate(body);
-                }
-
+                var (body, errors) = await JsonBody.ReadValidAsync<TBody>(http.Request, validate, ct);
                 if (errors.Count > 0)
                 {
                     return Results.ValidationProblem(errors);
