@@ -105,23 +105,21 @@ public sealed class NotificationDriver(PlatformFixture platform)
     public static string? LanguageOf(MimeMessage mail) => mail.Headers["Content-Language"] ?? mail.Body?.Headers["Content-Language"];
 
     /// <summary>Mails smtp-sink received for <paramref name="address"/>, parsed.</summary>
-    public List<MimeMessage> MailsTo(string address) =>
-        ReadMails(platform.MailDirectory).Where(m => m.To.Mailboxes.Any(to => string.Equals(to.Address, address, StringComparison.OrdinalIgnoreCase))).ToList();
+    public async Task<List<MimeMessage>> MailsToAsync(string address) =>
+        (await ReadMailsAsync(_driver, platform.MailDirectory))
+        .Where(m => m.To.Mailboxes.Any(to => string.Equals(to.Address, address, StringComparison.OrdinalIgnoreCase))).ToList();
 
-    /// <summary>Every mail in smtp-sink's folder; a file still being written is read again until it parses (5 s at most).</summary>
-    public static List<MimeMessage> ReadMails(string directory)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-        while (true)
+    /// <summary>Every mail in smtp-sink's folder, once none is half written (a file still being written does not parse yet).</summary>
+    public static Task<List<MimeMessage>> ReadMailsAsync(PlatformDriver driver, string directory) =>
+        driver.PollAsync(() =>
         {
             try
             {
-                return Directory.GetFiles(directory).Select(path => MimeMessage.Load(path)).ToList();
+                return Task.FromResult<List<MimeMessage>?>(Directory.GetFiles(directory).Select(path => MimeMessage.Load(path)).ToList());
             }
-            catch (FormatException) when (DateTime.UtcNow < deadline)
+            catch (FormatException)
             {
-                Thread.Sleep(100); // another mail is half written; this is a retry of a read, not a wait for time
+                return Task.FromResult<List<MimeMessage>?>(null);
             }
-        }
-    }
+        }, "a mail file stayed unreadable");
 }

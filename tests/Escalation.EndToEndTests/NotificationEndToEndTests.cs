@@ -28,13 +28,13 @@ public sealed class NotificationEndToEndTests(PlatformFixture platform)
             Assert.Equal(["Customer/Email", "Team/Email", "Team/Webhook"], sent.Select(s => $"{s.GetProperty("audience").GetString()}/{s.GetProperty("channel").GetString()}").Order());
             Assert.All(sent, s => Assert.False(string.IsNullOrEmpty(s.GetProperty("providerMessageId").GetString())));
 
-            var customerMail = Assert.Single(_notify.MailsTo($"{address}-{_notify.Run}@example.com"));
+            var customerMail = Assert.Single(await _notify.MailsToAsync($"{address}-{_notify.Run}@example.com"));
             Assert.Equal(language, NotificationDriver.LanguageOf(customerMail));
             Assert.StartsWith($"[{reference}] ", customerMail.Subject);
             Assert.Contains(language == "ja" ? "専門の担当者" : "passed to a specialist", customerMail.Subject);
             Assert.Contains(language == "ja" ? $"受付番号: {reference}" : $"Reference number: {reference}", customerMail.TextBody);
 
-            var teamMail = Assert.Single(_notify.MailsTo(team.AgentEmail), m => m.Subject?.Contains(reference) == true);
+            var teamMail = Assert.Single(await _notify.MailsToAsync(team.AgentEmail), m => m.Subject?.Contains(reference) == true);
             Assert.Contains(team.Mailbox, teamMail.To.Mailboxes.Select(m => m.Address));
             Assert.Contains($"{reference} [{team.Category}]", teamMail.TextBody); // the handoff summary
             Assert.Contains("> Customer: ", teamMail.TextBody); // the conversation so far
@@ -47,7 +47,7 @@ public sealed class NotificationEndToEndTests(PlatformFixture platform)
         }
 
         // Customer-written markup is escaped in the HTML part of the team's mail.
-        var html = Assert.Single(_notify.MailsTo(team.AgentEmail), m => m.Subject?.Contains(jaReference) == true).HtmlBody ?? "";
+        var html = Assert.Single(await _notify.MailsToAsync(team.AgentEmail), m => m.Subject?.Contains(jaReference) == true).HtmlBody ?? "";
         Assert.Contains("&lt;script&gt;", html);
         Assert.DoesNotContain("<script>", html);
     }
@@ -111,7 +111,7 @@ public sealed class NotificationEndToEndTests(PlatformFixture platform)
         }
 
         // Every case's P1 escalation reached the extra stakeholder (a case whose chain ran out is queued, and told of again).
-        var directorMail = _notify.MailsTo($"director-{_notify.Run}@support.example");
+        var directorMail = await _notify.MailsToAsync($"director-{_notify.Run}@support.example");
         foreach (var caseId in cases)
         {
             var reference = (await _driver.EventsAsync(caseId)).First(e => e.Type == "ticket_opened").Data.RootElement.GetProperty("reference").GetString()!;
@@ -138,8 +138,8 @@ public sealed class NotificationEndToEndTests(PlatformFixture platform)
 
         await _driver.WaitUntilSettledAsync(TestContext.Current.CancellationToken);
         Assert.Equal(3, (await _driver.EventsAsync(caseId)).Count(e => e.Type is "notification_sent" or "notification_failed"));
-        Assert.Single(_notify.MailsTo($"dupe-{_notify.Run}@example.com"));
-        Assert.Single(_notify.MailsTo(team.AgentEmail), m => m.Subject?.Contains(reference) == true);
+        Assert.Single(await _notify.MailsToAsync($"dupe-{_notify.Run}@example.com"));
+        Assert.Single(await _notify.MailsToAsync(team.AgentEmail), m => m.Subject?.Contains(reference) == true);
         Assert.Single(platform.Webhooks.To(team.Hook));
     }
 }

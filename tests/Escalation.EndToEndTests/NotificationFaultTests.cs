@@ -10,6 +10,7 @@ public sealed class ServiceFaults;
 public sealed class NotificationFaultTests(PlatformFixture platform)
 {
     private readonly NotificationDriver _notify = new(platform);
+    private readonly PlatformDriver _driver = new(platform);
 
     [Fact]
     public async Task A_notification_killed_mid_send_is_sent_again_under_the_same_delivery_id_and_recorded_once_as_sent()
@@ -17,7 +18,7 @@ public sealed class NotificationFaultTests(PlatformFixture platform)
         var team = await _notify.TeamAsync("restart");
         platform.Webhooks.Hold(team.Hook);
         var (caseId, _) = await _notify.EscalateAsync("restart", team, "en", "I want to talk to a human");
-        await new PlatformDriver(platform).PollAsync(async () => { await Task.Yield(); return platform.Webhooks.To(team.Hook).Count == 1 ? "arrived" : null; },
+        await _driver.PollAsync(async () => { await Task.Yield(); return platform.Webhooks.To(team.Hook).Count == 1 ? "arrived" : null; },
             "the team webhook never received the first attempt");
 
         await platform.StopInstanceAsync("Notification"); // killed while the receiver still holds the request
@@ -32,8 +33,8 @@ public sealed class NotificationFaultTests(PlatformFixture platform)
         Assert.Single(posts.Select(p => p.DeliveryId).Distinct()); // the receiver can tell the second is a repeat
         Assert.Equal(HttpStatusCode.OK, posts[1].Answered);
 
-        await new PlatformDriver(platform).WaitUntilSettledAsync(TestContext.Current.CancellationToken);
-        var sent = (await new PlatformDriver(platform).EventsAsync(caseId)).Where(e => e.Type == "notification_sent")
+        await _driver.WaitUntilSettledAsync(TestContext.Current.CancellationToken);
+        var sent = (await _driver.EventsAsync(caseId)).Where(e => e.Type == "notification_sent")
             .Select(e => e.Data.RootElement.GetProperty("notificationId").GetGuid()).ToList();
         Assert.Equal(sent.Count, sent.Distinct().Count()); // each notification sent once: customer, team email, team webhook
         Assert.Equal(3, sent.Count);

@@ -54,8 +54,8 @@ public sealed class OneEscalationEndToEndTests(PlatformFixture platform)
         Assert.All(amqpHistory.Events, e => Assert.Equal("4bf92f3577b34da6a3ce929d0e0e4736", e.TraceId));
         Assert.Single(httpHistory.Events.Select(e => e.TraceId).Distinct());
         Assert.NotEqual("", httpHistory.Events[0].TraceId);
-        AssertMailArrived(amqpHistory.Reference, "ja", "taro@example.jp");
-        AssertMailArrived(httpHistory.Reference, "en", "jane@example.com");
+        await AssertMailArrivedAsync(amqpHistory.Reference, "ja", "taro@example.jp");
+        await AssertMailArrivedAsync(httpHistory.Reference, "en", "jane@example.com");
 
         // The same contacts again, over both transports: nothing new may be appended.
         await _driver.PublishRawAsync(amqpContact, traceParent: null);
@@ -114,9 +114,9 @@ public sealed class OneEscalationEndToEndTests(PlatformFixture platform)
         Assert.False(string.IsNullOrEmpty(routed.RootElement.GetProperty("team").GetString()));
     }
 
-    private void AssertMailArrived(string reference, string language, string customer)
+    private async Task AssertMailArrivedAsync(string reference, string language, string customer)
     {
-        var mails = NotificationDriver.ReadMails(platform.MailDirectory)
+        var mails = (await NotificationDriver.ReadMailsAsync(_driver, platform.MailDirectory))
             .Where(mail => mail.Subject?.Contains(reference) == true && mail.To.Mailboxes.Any(to => to.Address == customer)).ToList();
         var mail = Assert.Single(mails);
         Assert.Equal(language, NotificationDriver.LanguageOf(mail));

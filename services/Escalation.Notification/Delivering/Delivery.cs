@@ -5,8 +5,8 @@ namespace Escalation.Notification.Delivering;
 
 public enum DeliveryStatus { Pending, Sending, Sent, Failed }
 
-/// <summary>The message a delivery carries: what an email shows, and the JSON a webhook posts.</summary>
-public sealed record DeliveryContent(string Subject, string Text, string Html, string Json);
+/// <summary>The message a delivery carries: what an email shows, and for a webhook the JSON it posts.</summary>
+public sealed record DeliveryContent(string Subject, string Text, string Html, string? Json);
 
 /// <summary>
 /// One notification to one audience over one channel (a Marten document in the notification schema). Its id is

@@ -41,12 +41,12 @@ public static class PlanNotifications
 
             var template = templates.Find(rule.Template, rule.Audience == Audience.Customer ? state.Customer.Language : rules.StaffLanguage);
             var planned = rule.Channels
-                .Select(channel => (channel, recipients: RecipientsFor(rule.Audience, channel, state, trigger.Event, team!)))
+                .Select(channel => (channel, recipients: RecipientsFor(rule.Audience, channel, state, trigger.Event, team)))
                 .Where(x => x.recipients.Count > 0)
                 .ToList();
             if (planned.Count == 0)
             {
-                var nobody = rule.Audience == Audience.Customer ? "The customer has no email address." : $"Team {team!.Team} has no {rule.Audience} address for {string.Join(" or ", rule.Channels)}.";
+                var nobody = rule.Audience == Audience.Customer ? "The customer has no email address." : $"Team {team?.Team} has no {rule.Audience} address for {string.Join(" or ", rule.Channels)}.";
                 deliveries.Add(Delivery.Unreachable(state.Id, trigger.EventId, trigger.Event.GetType().Name, rule.Audience, rule.Channels[0], rule.Template,
                     template.Language, nobody, rules.Version, now));
                 continue;
@@ -57,7 +57,7 @@ public static class PlanNotifications
             foreach (var (channel, recipients) in planned)
             {
                 var id = Delivery.IdFor(trigger.EventId, rule.Audience, channel);
-                var json = WebhookJson(id, state, trigger, rule, template.Language, message, values, now);
+                var json = channel == NotificationChannel.Webhook ? WebhookJson(id, state, trigger, rule, template.Language, message, values, now) : null;
                 deliveries.Add(new Delivery(id, state.Id, trigger.EventId, trigger.Event.GetType().Name, rule.Audience, channel, rule.Template, template.Language,
                     recipients, new DeliveryContent(message.Subject, message.Text, message.Html, json), DeliveryStatus.Pending, 0, now, now, rules.Version,
                     trigger.TraceParent));
@@ -67,16 +67,17 @@ public static class PlanNotifications
         return deliveries;
     }
 
-    private static IReadOnlyList<string> RecipientsFor(Audience audience, NotificationChannel channel, NotificationCase state, ICaseEvent trigger, TeamRecipients team)
+    /// <param name="team">Null only for the customer, whose address is on the case.</param>
+    private static IReadOnlyList<string> RecipientsFor(Audience audience, NotificationChannel channel, NotificationCase state, ICaseEvent trigger, TeamRecipients? team)
     {
         IEnumerable<string?> candidates = (audience, channel) switch
         {
             (Audience.Customer, NotificationChannel.Email) => new[] { state.Customer.Email },
-            (Audience.Team, NotificationChannel.Email) => new[] { team.Agents.FirstOrDefault(a => a.Id == AgentOf(state, trigger))?.Email, team.Email },
-            (Audience.Team or Audience.Stakeholder, NotificationChannel.Webhook) => new[] { team.Webhook },
-            (Audience.Stakeholder, NotificationChannel.Email) => team.Stakeholders.Select(s => (string?)s.Email),
-            (Audience.OnCall, NotificationChannel.Email) => new[] { team.OnCall?.Email },
-            (Audience.OnCall, NotificationChannel.Webhook) => new[] { team.OnCall?.Webhook },
+            (Audience.Team, NotificationChannel.Email) => new[] { team?.Agents.FirstOrDefault(a => a.Id == AgentOf(state, trigger))?.Email, team?.Email },
+            (Audience.Team or Audience.Stakeholder, NotificationChannel.Webhook) => new[] { team?.Webhook },
+            (Audience.Stakeholder, NotificationChannel.Email) => team?.Stakeholders.Select(s => (string?)s.Email) ?? [],
+            (Audience.OnCall, NotificationChannel.Email) => new[] { team?.OnCall?.Email },
+            (Audience.OnCall, NotificationChannel.Webhook) => new[] { team?.OnCall?.Webhook },
             _ => Array.Empty<string?>(),
         };
         return candidates.OfType<string>().Where(a => a.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToList();

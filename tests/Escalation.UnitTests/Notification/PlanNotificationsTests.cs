@@ -54,7 +54,7 @@ public sealed class PlanNotificationsTests
 
         var webhook = Assert.Single(deliveries, d => d.Channel == NotificationChannel.Webhook);
         Assert.Equal(["https://hooks.example.com/billing"], webhook.Recipients);
-        using var json = JsonDocument.Parse(webhook.Content!.Json);
+        using var json = JsonDocument.Parse(webhook.Content!.Json!);
         Assert.Equal("team-escalation-assigned", json.RootElement.GetProperty("type").GetString());
         Assert.Equal("ESC-1000", json.RootElement.GetProperty("reference").GetString());
         Assert.Equal(webhook.Id, json.RootElement.GetProperty("id").GetGuid());
