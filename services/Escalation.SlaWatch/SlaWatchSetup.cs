@@ -1,4 +1,5 @@
 using Escalation.ServiceDefaults;
+using Escalation.SlaWatch.Engine;
 using Escalation.SlaWatch.Clocks;
 using Escalation.SlaWatch.Clocks.FireAlerts;
 using Escalation.SlaWatch.Clocks.TrackClocks;

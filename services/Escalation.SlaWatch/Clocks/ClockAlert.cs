@@ -1,4 +1,5 @@
 using Escalation.Contracts;
+using Escalation.SlaWatch.Engine;
 using Escalation.ServiceDefaults;
 using Marten;
 using JasperFx.Events;

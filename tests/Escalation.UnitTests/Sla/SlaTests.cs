@@ -1,4 +1,5 @@
 using Escalation.Contracts;
+using Escalation.SlaWatch.Engine;
 using Escalation.Contracts.Cases;
 using Escalation.Contracts.Escalations;
 using Escalation.Contracts.Sla;

@@ -1,4 +1,5 @@
 using Escalation.Contracts;
+using Escalation.SlaWatch.Engine;
 using Escalation.Contracts.Sla;
 using Escalation.ServiceDefaults;
 using Marten;

@@ -3,7 +3,7 @@ using Escalation.Contracts.Cases;
 using Escalation.Contracts.Sla;
 using JasperFx.Events;
 
-namespace Escalation.SlaWatch.Clocks;
+namespace Escalation.SlaWatch.Engine;
 
 /// <summary>A clock as it stood at a moment: status, business time elapsed and remaining, and when it was due.</summary>
 public sealed record ClockAsOf(Guid ClockId, SlaMetric Metric, ClockStatus Status, TimeSpan Target, TimeSpan Elapsed, TimeSpan Remaining,

@@ -6,7 +6,7 @@ using Escalation.ServiceDefaults;
 using NodaTime;
 using NodaTime.Extensions;
 
-namespace Escalation.SlaWatch.Clocks;
+namespace Escalation.SlaWatch.Engine;
 
 /// <summary>
 /// The SLA clocks as pure decisions over the case stream. Case events start, stop, pause, resume and re-target

@@ -4,7 +4,7 @@ using Escalation.Contracts.Cases;
 using Escalation.Contracts.Escalations;
 using Escalation.Contracts.Sla;
 
-namespace Escalation.SlaWatch.Clocks;
+namespace Escalation.SlaWatch.Engine;
 
 public enum ClockStatus { Running, Paused, Stopped }
 

@@ -1,10 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Escalation.Contracts;
-using Escalation.SlaWatch.Clocks.Calendars;
+using Escalation.SlaWatch.Engine.Calendars;
 using NodaTime;
 
-namespace Escalation.SlaWatch.Clocks;
+namespace Escalation.SlaWatch.Engine;
 
 public sealed record PeriodJson(TimeOnly Start, TimeOnly End);
 

@@ -1,6 +1,6 @@
 using NodaTime;
 
-namespace Escalation.SlaWatch.Clocks.Calendars;
+namespace Escalation.SlaWatch.Engine.Calendars;
 
 /// <summary>Opening hours on one day: several periods (a lunch break splits the day); an end before the start runs past midnight.</summary>
 public sealed record OpeningPeriod(LocalTime Start, LocalTime End);
