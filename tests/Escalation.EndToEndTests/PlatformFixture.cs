@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Collections.Concurrent;
 using System.Diagnostics;
@@ -34,6 +35,12 @@ public sealed class PlatformFixture : IAsyncLifetime
     /// <summary>The HTTP base address of a service (health endpoints, Intake's API).</summary>
     public Uri HttpAddress(string service) => new($"http://127.0.0.1:{_httpPorts[service]}/");
     public CaseHistory.CaseHistoryClient History { get; private set; } = null!;
+    public CaseFeed.CaseFeedClient Feed { get; private set; } = null!;
+    public Kpis.KpisClient Kpis { get; private set; } = null!;
+    public HistoryAdmin.HistoryAdminClient HistoryAdmin { get; private set; } = null!;
+
+    /// <summary>History's gRPC address (for the ops CLI).</summary>
+    public string HistoryGrpcAddress => $"http://127.0.0.1:{_grpcPort}";
 
     public async ValueTask InitializeAsync()
     {
@@ -48,6 +55,7 @@ public sealed class PlatformFixture : IAsyncLifetime
         }
 
         WriteSlaDrillPolicy();
+        WriteTriageRulesLibrary();
 
         // Intake first: its schema migration creates the shared events schema; the rest then start together.
         StartService("Intake", grpcPort);
@@ -60,8 +68,11 @@ public sealed class PlatformFixture : IAsyncLifetime
         await Task.WhenAll(Services.Skip(1).Select(WaitUntilReadyAsync));
 
         Intake = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_httpPorts["Intake"]}/") };
-        _historyChannel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
+        _historyChannel = GrpcChannel.ForAddress(HistoryGrpcAddress);
         History = new CaseHistory.CaseHistoryClient(_historyChannel);
+        Feed = new CaseFeed.CaseFeedClient(_historyChannel);
+        Kpis = new Kpis.KpisClient(_historyChannel);
+        HistoryAdmin = new HistoryAdmin.HistoryAdminClient(_historyChannel);
     }
 
     public async ValueTask DisposeAsync()
@@ -115,6 +126,29 @@ public sealed class PlatformFixture : IAsyncLifetime
         }
 
         File.WriteAllText(SlaPolicyPath, policy.ToJsonString());
+    }
+
+    /// <summary>A triage rules version whose bot-confidence threshold is 0.8 instead of 0.4, for replay tests.</summary>
+    public const string ConfidentBotRulesVersion = "e2e-confident-bot";
+
+    private string TriageRulesDirectory => Path.Combine(WorkDirectory, "triage-rules");
+
+    /// <summary>History's replay library: the shipped triage rules plus <see cref="ConfidentBotRulesVersion"/>.</summary>
+    private void WriteTriageRulesLibrary()
+    {
+        Directory.CreateDirectory(TriageRulesDirectory);
+        var shipped = File.ReadAllText(Path.Combine(RepositoryRoot, "services", "Escalation.Triage", "Rules", "triage-rules.json"));
+        File.WriteAllText(Path.Combine(TriageRulesDirectory, "triage-rules.json"), shipped);
+        File.WriteAllText(Path.Combine(TriageRulesDirectory, "triage-rules.confident-bot.json"), ConfidentBotRules(shipped));
+    }
+
+    /// <summary>The shipped rules with the bot-confidence threshold raised to 0.8, under <see cref="ConfidentBotRulesVersion"/>.</summary>
+    public static string ConfidentBotRules(string shipped)
+    {
+        var rules = JsonNode.Parse(shipped, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip })!;
+        rules["version"] = ConfidentBotRulesVersion;
+        rules["botConfidence"]!["below"] = 0.8;
+        return rules.ToJsonString();
     }
 
     /// <summary>Notification's timings for tests: three attempts, retries within a second, a webhook timeout of 4 s, leases of 6 s.</summary>
@@ -189,7 +223,8 @@ public sealed class PlatformFixture : IAsyncLifetime
         }
 
         start.Environment["Logging__LogLevel__Default"] = "Information";
-        start.Environment["Sla__PolicyFile"] = service == "SlaWatch" ? SlaPolicyPath : null;
+        start.Environment["Sla__PolicyFile"] = service is "SlaWatch" or "History" ? SlaPolicyPath : null;
+        start.Environment["History__TriageRulesDirectory"] = TriageRulesDirectory;
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             start.Environment[key] = value;

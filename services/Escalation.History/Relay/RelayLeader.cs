@@ -1,13 +1,15 @@
+using Escalation.History.Admin;
 using Marten;
 
 namespace Escalation.History.Relay;
 
 /// <summary>
-/// Runs the relay (Marten's async daemon in Solo mode) only while this instance holds the <see cref="RelayLease"/>,
+/// Runs the relay and History's projections (Marten's async daemon in Solo mode) only while this instance holds the <see cref="RelayLease"/>,
 /// so a second History instance waits instead of double-publishing. Marten's HotCold election would do this, but it
 /// needs the real Patched.DistributedLock.Core that the registry here lacks (DESIGN §9).
 /// </summary>
-public sealed partial class RelayLeader(IDocumentStore store, RelayLease lease, RelayOptions options, TimeProvider time, ILogger<RelayLeader> logger)
+public sealed partial class RelayLeader(IDocumentStore store, RelayLease lease, RunningDaemon running, RelayOptions options, TimeProvider time,
+    ILogger<RelayLeader> logger)
     : BackgroundService
 {
     private static readonly TimeSpan LeaseCheckInterval = TimeSpan.FromSeconds(2);
@@ -46,6 +48,7 @@ public sealed partial class RelayLeader(IDocumentStore store, RelayLease lease, 
         try
         {
             await daemon.StartAllAsync();
+            running.Current = daemon;
             while (!stoppingToken.IsCancellationRequested)
             {
                 await Task.Delay(LeaseCheckInterval, time, stoppingToken);
@@ -60,6 +63,7 @@ public sealed partial class RelayLeader(IDocumentStore store, RelayLease lease, 
         }
         finally
         {
+            running.Current = null;
             await daemon.StopAllAsync();
             await lease.ReleaseAsync();
         }

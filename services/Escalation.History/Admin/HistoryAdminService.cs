@@ -1,0 +1,62 @@
+using Escalation.History.Kpis;
+using Grpc.Core;
+using JasperFx.Events.Daemon;
+using V1 = Escalation.Contracts.History.V1;
+
+namespace Escalation.History.Admin;
+
+/// <summary>The projection daemon of this instance while it leads (the relay and the projections run together).</summary>
+public sealed class RunningDaemon
+{
+    public IProjectionDaemon? Current { get; set; }
+}
+
+/// <summary>gRPC <c>HistoryAdmin</c>: the projections History keeps and rebuilding them with progress.</summary>
+public sealed partial class HistoryAdminService(RunningDaemon daemon, EventProgression progression, TimeProvider time, ILogger<HistoryAdminService> logger)
+    : V1.HistoryAdmin.HistoryAdminBase
+{
+    public static readonly IReadOnlyList<string> Projections = [CaseRecordProjection.ProjectionName];
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan ShardTimeout = TimeSpan.FromMinutes(10);
+
+    public override async Task<V1.ListProjectionsResponse> ListProjections(V1.ListProjectionsRequest request, ServerCallContext context)
+    {
+        var rows = await progression.AllAsync(context.CancellationToken);
+        var response = new V1.ListProjectionsResponse { HighWaterMark = rows.GetValueOrDefault(EventProgression.HighWaterMarkName) };
+        response.Projections.AddRange(Projections.Select(name => new V1.ProjectionState { Name = name, Position = rows.GetValueOrDefault($"{name}:All") }));
+        return response;
+    }
+
+    public override async Task RebuildProjection(V1.RebuildProjectionRequest request, IServerStreamWriter<V1.RebuildProgress> responseStream,
+        ServerCallContext context)
+    {
+        if (!Projections.Contains(request.Name))
+        {
+            throw GrpcErrors.NotFound($"No projection '{request.Name}'; known: {string.Join(", ", Projections)}.");
+        }
+
+        var running = daemon.Current
+            ?? throw new RpcException(new Status(StatusCode.FailedPrecondition, "This History instance does not run the projections; ask the one that leads the relay."));
+        var cancellation = context.CancellationToken;
+        var target = await progression.HighWaterMarkAsync(cancellation);
+        LogRebuilding(request.Name, target);
+        var rebuild = running.RebuildProjectionAsync(request.Name, ShardTimeout, cancellation);
+        while (!rebuild.IsCompleted)
+        {
+            await Task.WhenAny(rebuild, Task.Delay(ProgressInterval, time, cancellation));
+            var position = await progression.ProjectionPositionAsync(request.Name, cancellation);
+            await responseStream.WriteAsync(new V1.RebuildProgress { Name = request.Name, Position = Math.Min(position, target), Target = target }, cancellation);
+        }
+
+        await rebuild;
+        var done = await progression.ProjectionPositionAsync(request.Name, cancellation);
+        await responseStream.WriteAsync(new V1.RebuildProgress { Name = request.Name, Position = done, Target = target, Done = true }, cancellation);
+        LogRebuilt(request.Name, done);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Rebuilding projection {Projection} up to {Target}")]
+    private partial void LogRebuilding(string projection, long target);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Rebuilt projection {Projection} to {Position}")]
+    private partial void LogRebuilt(string projection, long position);
+}
