@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Escalation.Contracts;
 using Escalation.ServiceDefaults;
 using JasperFx.Events;
@@ -17,11 +18,18 @@ namespace Escalation.History.Relay;
 /// confirmed. A failed publish is retried here, with backoff, until it succeeds or the relay stops: an exception
 /// escaping this method would pause the subscription. At-least-once: consumers dedupe by MessageId.
 /// </summary>
-public sealed partial class CaseEventRelay(IBus bus, RelayLease lease, TimeProvider time, ILogger<CaseEventRelay> logger) : SubscriptionBase
+public sealed partial class CaseEventRelay(IBus bus, RelayLease lease, TimeProvider time, IMeterFactory meters, ILogger<CaseEventRelay> logger)
+    : SubscriptionBase
 {
+    private readonly Histogram<double> _lag = meters.Create(Telemetry.MeterNames[0]).CreateHistogram<double>("escalation.relay.lag", "ms",
+        "From an event's commit to the broker's confirm of its publish");
+
     public const string SubscriptionName = "case-event-relay";
     public const string SequenceHeader = "escalation-sequence";
     public const string StreamVersionHeader = "escalation-stream-version";
+
+    /// <summary>When the event was recorded (ISO 8601): a consumer's receive time minus this is the relay lag.</summary>
+    public const string RecordedAtHeader = "escalation-recorded-at";
 
     public override async Task<IChangeListener> ProcessEventsAsync(EventRange page, ISubscriptionController controller,
         IDocumentOperations operations, CancellationToken cancellationToken)
@@ -63,7 +71,10 @@ public sealed partial class CaseEventRelay(IBus bus, RelayLease lease, TimeProvi
                     publish.CorrelationId = @event.StreamId;
                     publish.Headers.Set(SequenceHeader, @event.Sequence);
                     publish.Headers.Set(StreamVersionHeader, @event.Version);
+                    publish.Headers.Set(RecordedAtHeader, @event.Timestamp.ToString("O"));
                 }, cancellationToken);
+                _lag.Record((time.GetUtcNow() - @event.Timestamp).TotalMilliseconds,
+                    new KeyValuePair<string, object?>("messaging.destination.name", @event.EventTypeName));
                 return;
             }
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
