@@ -12,13 +12,17 @@ using MassTransit;
 namespace Escalation.History.Relay;
 
 /// <summary>
-/// Publishes every committed case event to RabbitMQ in global sequence order (DESIGN §3): MessageId = the stored
-/// event's id, CorrelationId = the case id, and the event's stored trace context as the parent of the publish.
+/// Publishes every committed case event to RabbitMQ (DESIGN §3): MessageId = the stored event's id, CorrelationId =
+/// the case id, and the event's stored trace context as the parent of the publish. Pages come in global sequence
+/// order; within a page, each case's events are published in order while different cases are published concurrently
+/// (<see cref="RelayOptions.PublishConcurrency"/>; 1 restores strict global order on the bus). Consumers need per-case
+/// order; the gRPC feed serves the strict global order.
 /// Each publish awaits the broker's confirm, so Marten's checkpoint only advances past events the broker has
 /// confirmed. A failed publish is retried here, with backoff, until it succeeds or the relay stops: an exception
 /// escaping this method would pause the subscription. At-least-once: consumers dedupe by MessageId.
 /// </summary>
-public sealed partial class CaseEventRelay(IBus bus, RelayLease lease, TimeProvider time, IMeterFactory meters, ILogger<CaseEventRelay> logger)
+public sealed partial class CaseEventRelay(IBus bus, RelayLease lease, RelayOptions options, TimeProvider time, IMeterFactory meters,
+    ILogger<CaseEventRelay> logger)
     : SubscriptionBase
 {
     private readonly Histogram<double> _lag = meters.Create(Telemetry.MeterNames[0]).CreateHistogram<double>("escalation.relay.lag", "ms",
@@ -36,13 +40,17 @@ public sealed partial class CaseEventRelay(IBus bus, RelayLease lease, TimeProvi
     {
         // A deposed leader must not publish: this throws, the page rolls back and the daemon pauses the relay.
         await lease.EnsureHeldAsync(cancellationToken);
-        foreach (var @event in page.Events)
-        {
-            if (@event.Data is ICaseEvent)
+        // One case's events go out one at a time, in order; different cases' publishes overlap, so a page costs a
+        // few broker round trips instead of one per event. The checkpoint still moves only once all are confirmed.
+        var cases = page.Events.Where(e => e.Data is ICaseEvent).GroupBy(e => e.StreamId);
+        await Parallel.ForEachAsync(cases, new ParallelOptions { MaxDegreeOfParallelism = options.PublishConcurrency, CancellationToken = cancellationToken },
+            async (events, token) =>
             {
-                await PublishAsync(@event, cancellationToken);
-            }
-        }
+                foreach (var @event in events)
+                {
+                    await PublishAsync(@event, token);
+                }
+            });
 
         if (page.Events.Count > 0)
         {

@@ -5,6 +5,9 @@ public sealed record RelayOptions
     /// <summary>Events per page handed to the relay.</summary>
     public int BatchSize { get; init; } = 500;
 
+    /// <summary>Cases whose publishes may be in flight at once within a page (each case's own events stay in order).</summary>
+    public int PublishConcurrency { get; init; } = 32;
+
     /// <summary>How often a standby instance tries to become the relay leader.</summary>
     public int LeaderRetrySeconds { get; init; } = 2;
 
