@@ -4,6 +4,9 @@ using System.Text;
 using System.Text.Json;
 using Escalation.Contracts.History.V1;
 using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+using Grpc.Reflection.V1Alpha;
 using Npgsql;
 
 namespace Escalation.EndToEndTests;
@@ -27,6 +30,25 @@ public sealed class PublicSurfaceTests(PlatformFixture platform)
                 Assert.Equal("Healthy", await response.Content.ReadAsStringAsync(Cancellation));
             }
         }
+    }
+
+    [Fact]
+    public async Task History_answers_gRPC_health_and_lists_its_services_by_reflection()
+    {
+        using var channel = GrpcChannel.ForAddress(platform.HistoryGrpcAddress);
+        var health = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest(), cancellationToken: Cancellation);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
+
+        using var reflection = new ServerReflection.ServerReflectionClient(channel).ServerReflectionInfo(cancellationToken: Cancellation);
+        await reflection.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" }, Cancellation);
+        await reflection.RequestStream.CompleteAsync();
+        Assert.True(await reflection.ResponseStream.MoveNext(Cancellation));
+        var services = reflection.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name).ToList();
+        Assert.Subset(services.ToHashSet(), new HashSet<string>
+        {
+            "escalation.history.v1.CaseHistory", "escalation.history.v1.CaseFeed", "escalation.history.v1.Kpis", "escalation.history.v1.HistoryAdmin",
+            "grpc.health.v1.Health",
+        });
     }
 
     [Fact]

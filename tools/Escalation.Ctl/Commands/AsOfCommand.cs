@@ -21,25 +21,13 @@ internal static class AsOfCommand
             Description = "The stream version to look at (1 = just after the case was opened)",
             HelpName = "N",
         };
-        version.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<long?>() < 1)
-            {
-                result.AddError("--version must be 1 or more.");
-            }
-        });
+        version.AtLeast(1L, "1 or more");
 
         var command = new Command("asof", "A case and its SLA clocks as they stood at a moment (--at) or after a stream version (--version)")
         {
             caseArgument, at, version,
         };
-        command.Validators.Add(result =>
-        {
-            if ((result.GetResult(at) is null) == (result.GetResult(version) is null))
-            {
-                result.AddError("Give exactly one of --at and --version.");
-            }
-        });
+        Validation.OneOf(command, at, version);
         command.SetAction((parse, cancellation) => HistoryService.RunAsync(parse, globals, cancellation, async (channel, output) =>
         {
             var request = new GetCaseAsOfRequest { Case = parse.GetRequiredValue(caseArgument) };

@@ -24,13 +24,7 @@ internal static class HistoryCommand
             Description = $"Seconds to keep polling until the case exists (and has the --wait-for event); {DefaultTimeoutSeconds} when only --wait-for is given",
             HelpName = "seconds",
         };
-        timeout.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int?>() <= 0)
-            {
-                result.AddError("--timeout must be a positive number of seconds.");
-            }
-        });
+        timeout.AtLeast(1, "a positive number of seconds");
 
         var command = new Command("history", "The events of one case in stream order, with who appended them and what caused them")
         {

@@ -26,13 +26,7 @@ internal static class ReplayCommand
         {
             caseArgument, rulesVersion, rulesFile,
         };
-        command.Validators.Add(result =>
-        {
-            if ((result.GetResult(rulesVersion) is null) == (result.GetResult(rulesFile) is null))
-            {
-                result.AddError("Give exactly one of --rules and --rules-file.");
-            }
-        });
+        Validation.OneOf(command, rulesVersion, rulesFile);
         command.SetAction((parse, cancellation) => HistoryService.RunAsync(parse, globals, cancellation, async (channel, output) =>
         {
             var request = new ReplayCaseRequest { Case = parse.GetRequiredValue(caseArgument) };

@@ -17,26 +17,14 @@ internal static class TailCommand
             Description = "Start after this global position (default: from the first event)",
             HelpName = "position",
         };
-        from.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<long?>() < 0)
-            {
-                result.AddError("--from must be 0 or more.");
-            }
-        });
+        from.AtLeast(0L, "0 or more");
         var fromNow = new Option<bool>("--now") { Description = "Only events committed from now on" };
         var types = Filter("--type", "type", "Only events of this type, e.g. EscalationRouted (repeatable)");
         var priorities = Filter("--priority", "priority", "Only events of cases with this priority at that event, P1..P4 (repeatable)");
         var teams = Filter("--team", "team", "Only events of cases owned by this team at that event (repeatable)");
         var categories = Filter("--category", "category", "Only events of cases of this category (repeatable)");
         var count = new Option<int?>("--count") { Description = "Stop after this many events", HelpName = "N" };
-        count.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int?>() <= 0)
-            {
-                result.AddError("--count must be 1 or more.");
-            }
-        });
+        count.AtLeast(1, "1 or more");
         var untilCaughtUp = new Option<bool>("--until-caught-up")
         {
             Description = "Stop once the events before the start have been served (when the feed turns live)",
@@ -46,13 +34,7 @@ internal static class TailCommand
         {
             from, fromNow, types, priorities, teams, categories, count, untilCaughtUp,
         };
-        command.Validators.Add(result =>
-        {
-            if (result.GetResult(from) is not null && result.GetResult(fromNow) is not null)
-            {
-                result.AddError("Give at most one of --from and --now.");
-            }
-        });
+        Validation.OneOf(command, from, fromNow, optional: true);
         command.SetAction((parse, cancellation) => HistoryService.RunAsync(parse, globals, cancellation, async (channel, output) =>
         {
             var request = new SubscribeRequest
