@@ -1,5 +1,6 @@
 using Escalation.History.Kpis;
 using Grpc.Core;
+using JasperFx;
 using JasperFx.Events.Daemon;
 using V1 = Escalation.Contracts.History.V1;
 
@@ -49,9 +50,23 @@ public sealed partial class HistoryAdminService(RunningDaemon daemon, EventProgr
         }
 
         await rebuild;
+        await ResumeAsync(running, request.Name, cancellation);
         var done = await progression.ProjectionPositionAsync(request.Name, cancellation);
         await responseStream.WriteAsync(new V1.RebuildProgress { Name = request.Name, Position = done, Target = target, Done = true }, cancellation);
         LogRebuilt(request.Name, done);
+    }
+
+    /// <summary>
+    /// The daemon stops the projection's continuous agent to rebuild and, without Marten's coordinator (ours runs under
+    /// the relay lease), never starts it again: new events would not reach the projection until the next leadership.
+    /// </summary>
+    private static async Task ResumeAsync(IProjectionDaemon running, string projection, CancellationToken cancellation)
+    {
+        var shard = $"{projection}:All";
+        if (!running.CurrentAgents().Any(agent => agent.Name.Identity == shard && agent.Status == AgentStatus.Running))
+        {
+            await running.StartAgentAsync(shard, cancellation);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Rebuilding projection {Projection} up to {Target}")]

@@ -25,10 +25,14 @@ public sealed record FeedOptions
 public sealed partial class HighWaterMark(EventProgression progression, FeedOptions options, TimeProvider time, ILogger<HighWaterMark> logger)
     : BackgroundService
 {
+    private readonly TaskCompletionSource _firstRead = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _moved = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _current;
 
     public long Current => Interlocked.Read(ref _current);
+
+    /// <summary>Completes once the mark has been read: before that, <see cref="Current"/> is 0, not the mark.</summary>
+    public Task FirstRead => _firstRead.Task;
 
     /// <summary>Waits until the mark is above <paramref name="position"/>, at most <paramref name="timeout"/>.</summary>
     public async Task WaitBeyondAsync(long position, TimeSpan timeout, CancellationToken cancellationToken)
@@ -55,6 +59,8 @@ public sealed partial class HighWaterMark(EventProgression progression, FeedOpti
                     Interlocked.Exchange(ref _current, mark);
                     Interlocked.Exchange(ref _moved, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
                 }
+
+                _firstRead.TrySetResult();
             }
             catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
