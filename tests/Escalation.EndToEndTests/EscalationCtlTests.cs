@@ -41,8 +41,7 @@ public sealed class EscalationCtlTests(PlatformFixture platform)
         Assert.Contains("1 difference", replay.Out);
 
         var draft = Path.Combine(platform.WorkDirectory, "draft-rules.json");
-        await File.WriteAllTextAsync(draft, PlatformFixture.ConfidentBotRules(await File.ReadAllTextAsync(
-            Path.Combine(PlatformFixture.RepositoryRoot, "services", "Escalation.Triage", "Rules", "triage-rules.json"), TestContext.Current.CancellationToken)),
+        await File.WriteAllTextAsync(draft, PlatformFixture.ConfidentBotRules(await File.ReadAllTextAsync(PlatformFixture.ShippedTriageRulesPath, TestContext.Current.CancellationToken)),
             TestContext.Current.CancellationToken);
         using var drafted = JsonDocument.Parse((await RunAsync("replay", reference, "--rules-file", draft, "--json")).Out);
         Assert.Single(drafted.RootElement.GetProperty("differences").EnumerateArray());

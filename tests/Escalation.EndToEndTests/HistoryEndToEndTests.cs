@@ -168,7 +168,7 @@ public sealed class HistoryEndToEndTests(PlatformFixture platform)
         var contactVersion = (await platform.History.GetHistoryAsync(new GetHistoryRequest { Reference = accepted.Reference }, cancellationToken: cancellation))
             .Events.Single(e => e.Type == "ContactReceived").Version;
 
-        var shippedVersion = JsonDocument.Parse(File.ReadAllText(Path.Combine(PlatformFixture.RepositoryRoot, "services", "Escalation.Triage", "Rules", "triage-rules.json")))
+        var shippedVersion = JsonDocument.Parse(File.ReadAllText(PlatformFixture.ShippedTriageRulesPath))
             .RootElement.GetProperty("version").GetString();
         var asShipped = await platform.History.ReplayCaseAsync(new ReplayCaseRequest { Case = caseRef, RulesVersion = shippedVersion }, cancellationToken: cancellation);
         Assert.Equal((0, 0, 0), (asShipped.Recorded.Count, asShipped.Replayed.Count, asShipped.Differences.Count));
@@ -181,8 +181,7 @@ public sealed class HistoryEndToEndTests(PlatformFixture platform)
         Assert.Equal(("escalation", "L0", PlatformFixture.ConfidentBotRulesVersion), (difference.Replayed.Kind, difference.Replayed.FromTier, difference.Replayed.RulesVersion));
         Assert.Contains("low-bot-confidence", difference.Replayed.Rules);
 
-        var draftJson = PlatformFixture.ConfidentBotRules(File.ReadAllText(
-            Path.Combine(PlatformFixture.RepositoryRoot, "services", "Escalation.Triage", "Rules", "triage-rules.json"))).Replace(PlatformFixture.ConfidentBotRulesVersion, "draft-1");
+        var draftJson = PlatformFixture.ConfidentBotRules(File.ReadAllText(PlatformFixture.ShippedTriageRulesPath)).Replace(PlatformFixture.ConfidentBotRulesVersion, "draft-1");
         var draft = await platform.History.ReplayCaseAsync(new ReplayCaseRequest { Case = caseRef, RulesJson = draftJson }, cancellationToken: cancellation);
         Assert.Equal("draft-1", draft.RulesVersion);
         Assert.Equal(difference.Replayed.Rules, Assert.Single(draft.Differences).Replayed.Rules);

@@ -302,8 +302,7 @@ public sealed class HistoryFeedTests(PlatformFixture platform)
         var cancellation = TestContext.Current.CancellationToken;
         await using var connection = await _driver.ConnectAsync();
         await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellation);
-        var queue = (await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true, cancellationToken: cancellation)).QueueName;
-        await channel.QueueBindAsync(queue, "Escalation.Contracts.Cases:ContactReceived", "", cancellationToken: cancellation);
+        var queue = await PlatformDriver.BindQueueAsync(channel, "Cases:ContactReceived", cancellation);
         var lags = new List<double>();
         var consumer = new AsyncEventingBasicConsumer(channel);
         consumer.ReceivedAsync += (_, delivery) =>

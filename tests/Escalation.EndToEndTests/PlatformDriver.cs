@@ -49,6 +49,40 @@ public sealed class PlatformDriver(PlatformFixture platform)
     public Task<IConnection> ConnectAsync() =>
         new ConnectionFactory { Uri = new Uri(platform.Infrastructure.RabbitMqUri) }.CreateConnectionAsync();
 
+    /// <summary>A queue of our own bound to a case event's exchange (e.g. <c>Cases:TicketOpened</c>), as another service would bind.</summary>
+    public static async Task<string> BindQueueAsync(IChannel channel, string eventExchange, CancellationToken cancellation)
+    {
+        var queue = (await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true, cancellationToken: cancellation)).QueueName;
+        await channel.QueueBindAsync(queue, $"Escalation.Contracts.{eventExchange}", "", cancellationToken: cancellation);
+        return queue;
+    }
+
+    /// <summary>The correlation (case) ids of every message waiting in the queue, taking them off it.</summary>
+    public static async Task<List<string>> DrainCorrelationIdsAsync(IChannel channel, string queue, CancellationToken cancellation)
+    {
+        var correlationIds = new List<string>();
+        while (await channel.BasicGetAsync(queue, autoAck: true, cancellation) is { } delivery)
+        {
+            using var envelope = JsonDocument.Parse(delivery.Body);
+            correlationIds.Add(envelope.RootElement.GetProperty("correlationId").GetString()!);
+        }
+
+        return correlationIds;
+    }
+
+    /// <summary>Posts <paramref name="count"/> contacts, each opening a case of its own, and returns the case ids.</summary>
+    public async Task<List<Guid>> PostContactsAsync(string prefix, int count)
+    {
+        var cases = new List<Guid>();
+        for (var i = 0; i < count; i++)
+        {
+            var contact = Contact($"{prefix}-{i}-{Guid.NewGuid():N}", "Email", "en", null, "Where is my refund?");
+            cases.Add((await PostAsync(contact, null)).Body.CaseId);
+        }
+
+        return cases;
+    }
+
     /// <summary>Events of a case, by type name, straight from the event store.</summary>
     public async Task<IReadOnlyList<(string Type, long Version, JsonDocument Data)>> EventsAsync(Guid caseId)
     {

@@ -131,13 +131,15 @@ public sealed class PlatformFixture : IAsyncLifetime
     /// <summary>A triage rules version whose bot-confidence threshold is 0.8 instead of 0.4, for replay tests.</summary>
     public const string ConfidentBotRulesVersion = "e2e-confident-bot";
 
+    public static string ShippedTriageRulesPath => Path.Combine(RepositoryRoot, "services", "Escalation.Triage", "Rules", "triage-rules.json");
+
     private string TriageRulesDirectory => Path.Combine(WorkDirectory, "triage-rules");
 
     /// <summary>History's replay library: the shipped triage rules plus <see cref="ConfidentBotRulesVersion"/>.</summary>
     private void WriteTriageRulesLibrary()
     {
         Directory.CreateDirectory(TriageRulesDirectory);
-        var shipped = File.ReadAllText(Path.Combine(RepositoryRoot, "services", "Escalation.Triage", "Rules", "triage-rules.json"));
+        var shipped = File.ReadAllText(ShippedTriageRulesPath);
         File.WriteAllText(Path.Combine(TriageRulesDirectory, "triage-rules.json"), shipped);
         File.WriteAllText(Path.Combine(TriageRulesDirectory, "triage-rules.confident-bot.json"), ConfidentBotRules(shipped));
     }

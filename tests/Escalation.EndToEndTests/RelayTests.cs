@@ -20,8 +20,7 @@ public sealed class RelayTests(PlatformFixture platform)
         await using var connection = await _driver.ConnectAsync();
         await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellation);
         // A subscriber of our own, as another service would bind: every TicketOpened published from now on.
-        var queue = (await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true, cancellationToken: cancellation)).QueueName;
-        await channel.QueueBindAsync(queue, "Escalation.Contracts.Cases:TicketOpened", "", cancellationToken: cancellation);
+        var queue = await PlatformDriver.BindQueueAsync(channel, "Cases:TicketOpened", cancellation);
 
         var contact = PlatformDriver.Contact($"relay-{Guid.NewGuid():N}", "WebForm", "en", null, "Question about my invoice");
         var accepted = (await _driver.PostAsync(contact, null)).Body;
@@ -60,23 +59,12 @@ public sealed class RelayTests(PlatformFixture platform)
         {
             await using var connection = await _driver.ConnectAsync();
             await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellation);
-            var queue = (await channel.QueueDeclareAsync("", durable: false, exclusive: true, autoDelete: true, cancellationToken: cancellation)).QueueName;
-            await channel.QueueBindAsync(queue, "Escalation.Contracts.Cases:ContactReceived", "", cancellationToken: cancellation);
+            var queue = await PlatformDriver.BindQueueAsync(channel, "Cases:ContactReceived", cancellation);
 
-            var cases = new HashSet<string>();
-            for (var i = 0; i < 5; i++)
-            {
-                var contact = PlatformDriver.Contact($"standby-{i}-{Guid.NewGuid():N}", "Email", "en", null, "Where is my refund?");
-                cases.Add((await _driver.PostAsync(contact, null)).Body.CaseId.ToString());
-            }
+            var cases = (await _driver.PostContactsAsync("standby", 5)).Select(id => id.ToString()).ToHashSet();
 
             await _driver.WaitUntilSettledAsync(cancellation);
-            var deliveries = new List<string>();
-            while (await channel.BasicGetAsync(queue, autoAck: true, cancellation) is { } delivery)
-            {
-                using var envelope = JsonDocument.Parse(delivery.Body);
-                deliveries.Add(envelope.RootElement.GetProperty("correlationId").GetString()!);
-            }
+            var deliveries = await PlatformDriver.DrainCorrelationIdsAsync(channel, queue, cancellation);
 
             Assert.Equal(cases.Order(), deliveries.Where(cases.Contains).Order());
             Assert.DoesNotContain("holds the relay lock", platform.LogOf(standby));
@@ -94,7 +82,7 @@ public sealed class RelayTests(PlatformFixture platform)
         var standby = await platform.StartExtraInstanceAsync("History");
         try
         {
-            var before = await PostContactsAsync("lease-before", 5);
+            var before = await _driver.PostContactsAsync("lease-before", 5);
             await _driver.WaitUntilSettledAsync(cancellation);
 
             // Kill the session that holds the relay's advisory lock, as a failover or an admin would.
@@ -109,7 +97,7 @@ public sealed class RelayTests(PlatformFixture platform)
                 Assert.Equal(1L, (long)(await kill.ExecuteScalarAsync(cancellation))!);
             }
 
-            var after = await PostContactsAsync("lease-after", 5);
+            var after = await _driver.PostContactsAsync("lease-after", 5);
             foreach (var caseId in before.Concat(after))
             {
                 // Every case's TicketOpened reached SLA-watch, exactly once, whoever relayed it.
@@ -132,16 +120,4 @@ public sealed class RelayTests(PlatformFixture platform)
 
     /// <summary>The relay's advisory lock key (RelayLease.LockKey), as pg_locks shows it: classid = high, objid = low 32 bits.</summary>
     private const long RelayLockKey = 0x5245_4c41_59;
-
-    private async Task<List<Guid>> PostContactsAsync(string prefix, int count)
-    {
-        var cases = new List<Guid>();
-        for (var i = 0; i < count; i++)
-        {
-            var contact = PlatformDriver.Contact($"{prefix}-{i}-{Guid.NewGuid():N}", "Email", "en", null, "Where is my refund?");
-            cases.Add((await _driver.PostAsync(contact, null)).Body.CaseId);
-        }
-
-        return cases;
-    }
 }

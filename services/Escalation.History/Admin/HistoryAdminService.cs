@@ -24,7 +24,7 @@ public sealed partial class HistoryAdminService(RunningDaemon daemon, EventProgr
     {
         var rows = await progression.AllAsync(context.CancellationToken);
         var response = new V1.ListProjectionsResponse { HighWaterMark = rows.GetValueOrDefault(EventProgression.HighWaterMarkName) };
-        response.Projections.AddRange(Projections.Select(name => new V1.ProjectionState { Name = name, Position = rows.GetValueOrDefault($"{name}:All") }));
+        response.Projections.AddRange(Projections.Select(name => new V1.ProjectionState { Name = name, Position = rows.GetValueOrDefault(EventProgression.ShardOf(name)) }));
         return response;
     }
 
@@ -62,7 +62,7 @@ public sealed partial class HistoryAdminService(RunningDaemon daemon, EventProgr
     /// </summary>
     private static async Task ResumeAsync(IProjectionDaemon running, string projection, CancellationToken cancellation)
     {
-        var shard = $"{projection}:All";
+        var shard = EventProgression.ShardOf(projection);
         if (!running.CurrentAgents().Any(agent => agent.Name.Identity == shard && agent.Status == AgentStatus.Running))
         {
             await running.StartAgentAsync(shard, cancellation);

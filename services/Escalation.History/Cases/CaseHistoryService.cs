@@ -1,3 +1,4 @@
+using Escalation.Contracts.Cases;
 using Escalation.History.Cases.ReplayCase;
 using Escalation.History.Feed;
 using Escalation.SlaWatch.Engine;
@@ -19,8 +20,7 @@ public sealed class CaseHistoryService(IDocumentStore store, CaseLookup lookup, 
 
     public override async Task<V1.CaseSummary> GetCase(V1.GetCaseRequest request, ServerCallContext context)
     {
-        var found = await lookup.FindAsync(request.Case, context.CancellationToken);
-        var stream = await FetchAsync(found.CaseId, context.CancellationToken);
+        var stream = await FetchAsync(request.Case, context.CancellationToken);
         return Summarize(stream, time.GetUtcNow());
     }
 
@@ -59,13 +59,13 @@ public sealed class CaseHistoryService(IDocumentStore store, CaseLookup lookup, 
 
     public override async Task<V1.CaseAsOf> GetCaseAsOf(V1.GetCaseAsOfRequest request, ServerCallContext context)
     {
-        var found = await lookup.FindAsync(request.Case, context.CancellationToken);
-        var stream = await FetchAsync(found.CaseId, context.CancellationToken);
+        var stream = await FetchAsync(request.Case, context.CancellationToken);
+        var reference = ReferenceOf(stream);
         var (prefix, measuredAt) = request.PointCase switch
         {
             V1.GetCaseAsOfRequest.PointOneofCase.Version when request.Version < 1 => throw GrpcErrors.Invalid("version", "version must be 1 or more."),
             V1.GetCaseAsOfRequest.PointOneofCase.Version when request.Version > stream[^1].Version =>
-                throw GrpcErrors.NotFound($"Case {found.Reference} has {stream[^1].Version} events; there is no version {request.Version}."),
+                throw GrpcErrors.NotFound($"Case {reference} has {stream[^1].Version} events; there is no version {request.Version}."),
             V1.GetCaseAsOfRequest.PointOneofCase.Version => (stream.TakeWhile(e => e.Version <= request.Version).ToList(),
                 stream.Single(e => e.Version == request.Version).Timestamp),
             V1.GetCaseAsOfRequest.PointOneofCase.At => (stream.Where(e => e.Timestamp <= request.At.ToDateTimeOffset()).ToList(),
@@ -75,7 +75,7 @@ public sealed class CaseHistoryService(IDocumentStore store, CaseLookup lookup, 
 
         if (prefix.Count == 0)
         {
-            throw GrpcErrors.NotFound($"Case {found.Reference} was opened at {stream[0].Timestamp:O}, after {measuredAt:O}.");
+            throw GrpcErrors.NotFound($"Case {reference} was opened at {stream[0].Timestamp:O}, after {measuredAt:O}.");
         }
 
         return new V1.CaseAsOf { Summary = Summarize(prefix, measuredAt), MeasuredAt = Timestamp.FromDateTimeOffset(measuredAt) };
@@ -84,10 +84,9 @@ public sealed class CaseHistoryService(IDocumentStore store, CaseLookup lookup, 
     public override async Task<V1.ReplayCaseResponse> ReplayCase(V1.ReplayCaseRequest request, ServerCallContext context)
     {
         var rules = ChooseRules(request);
-        var found = await lookup.FindAsync(request.Case, context.CancellationToken);
-        var stream = await FetchAsync(found.CaseId, context.CancellationToken);
+        var stream = await FetchAsync(request.Case, context.CancellationToken);
         var replay = TriageReplay.Run(stream, rules);
-        var response = new V1.ReplayCaseResponse { CaseId = found.CaseId.ToString(), Reference = found.Reference, RulesVersion = replay.RulesVersion };
+        var response = new V1.ReplayCaseResponse { CaseId = stream[0].StreamId.ToString(), Reference = ReferenceOf(stream), RulesVersion = replay.RulesVersion };
         response.Replayed.AddRange(replay.Replayed.Select(CaseMessages.ToMessage));
         response.Recorded.AddRange(replay.Recorded.Select(CaseMessages.ToMessage));
         response.Differences.AddRange(replay.Differences.Select(d => new V1.TriageDifference
@@ -125,12 +124,15 @@ public sealed class CaseHistoryService(IDocumentStore store, CaseLookup lookup, 
         }
     }
 
-    private async Task<IReadOnlyList<IEvent>> FetchAsync(Guid caseId, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<IEvent>> FetchAsync(V1.CaseRef? caseRef, CancellationToken cancellationToken)
     {
+        var caseId = await lookup.IdOfAsync(caseRef, cancellationToken);
         await using var session = store.QuerySession();
         var stream = await session.Events.FetchStreamAsync(caseId, token: cancellationToken);
         return stream.Count > 0 ? stream : throw GrpcErrors.NotFound($"Case {caseId} does not exist.");
     }
+
+    private static string ReferenceOf(IReadOnlyList<IEvent> stream) => (stream[0].Data as TicketOpened)?.Reference ?? "";
 
     private V1.CaseSummary Summarize(IReadOnlyList<IEvent> events, DateTimeOffset measuredAt)
     {

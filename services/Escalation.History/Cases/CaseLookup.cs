@@ -13,28 +13,34 @@ public sealed class CaseLookup(IDocumentStore store, NpgsqlDataSource dataSource
 {
     public sealed record Found(Guid CaseId, string Reference);
 
-    public Task<Found> FindAsync(V1.CaseRef? reference, CancellationToken cancellationToken) => reference?.CaseCase switch
+    /// <summary>The case's id: parsed from a case id (no query; the caller reads the stream anyway), or looked up by reference.</summary>
+    public async Task<Guid> IdOfAsync(V1.CaseRef? reference, CancellationToken cancellationToken) => reference?.CaseCase switch
     {
-        V1.CaseRef.CaseOneofCase.CaseId => FindAsync(reference.CaseId, null, cancellationToken),
-        V1.CaseRef.CaseOneofCase.Reference => FindAsync(null, reference.Reference, cancellationToken),
+        V1.CaseRef.CaseOneofCase.CaseId => ParseId(reference.CaseId),
+        V1.CaseRef.CaseOneofCase.Reference => (await ByReferenceAsync(reference.Reference, cancellationToken)).CaseId,
         _ => throw GrpcErrors.Invalid("case", "Give the case: case_id or reference."),
     };
 
+    /// <summary>The case's id and reference, checking that it exists, for callers that read only part of the stream.</summary>
     public async Task<Found> FindAsync(string? caseId, string? reference, CancellationToken cancellationToken)
     {
-        if (caseId is not null)
+        if (caseId is null)
         {
-            if (!Guid.TryParse(caseId, out var id))
-            {
-                throw GrpcErrors.Invalid("case_id", "case_id is not a UUID.");
-            }
-
-            var first = await reader.ReadCaseAsync(id, 0, 1, cancellationToken);
-            return first.Count == 1
-                ? new Found(id, ReferenceIn(first[0].DataJson))
-                : throw GrpcErrors.NotFound($"Case {id} does not exist.");
+            return await ByReferenceAsync(reference, cancellationToken);
         }
 
+        var id = ParseId(caseId);
+        var first = await reader.ReadCaseAsync(id, 0, 1, cancellationToken);
+        return first.Count == 1
+            ? new Found(id, ReferenceIn(first[0].DataJson))
+            : throw GrpcErrors.NotFound($"Case {id} does not exist.");
+    }
+
+    private static Guid ParseId(string caseId) =>
+        Guid.TryParse(caseId, out var id) ? id : throw GrpcErrors.Invalid("case_id", "case_id is not a UUID.");
+
+    private async Task<Found> ByReferenceAsync(string? reference, CancellationToken cancellationToken)
+    {
         if (string.IsNullOrWhiteSpace(reference))
         {
             throw GrpcErrors.Invalid("reference", "reference is empty.");

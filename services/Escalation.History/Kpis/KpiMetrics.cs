@@ -52,9 +52,7 @@ public sealed partial class KpiMetrics : BackgroundService
         {
             try
             {
-                var since = _time.GetUtcNow() - _options.Window;
-                await using var session = _store.QuerySession();
-                var records = await session.Query<CaseRecord>().Where(r => r.OpenedAt >= since).ToListAsync(stoppingToken);
+                var records = await _store.OpenedBetweenAsync(_time.GetUtcNow() - _options.Window, DateTimeOffset.MaxValue, stoppingToken);
                 Publish(KpiReport.Compute(records, KpiGrouping.Team));
             }
             catch (Exception exception) when (!stoppingToken.IsCancellationRequested)

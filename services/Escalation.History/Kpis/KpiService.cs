@@ -22,8 +22,7 @@ public sealed class KpiService(IDocumentStore store, EventProgression progressio
         var grouping = ParseGrouping(request.GroupBy);
         // Read the position first: the records read next are at least that fresh.
         var position = await progression.ProjectionPositionAsync(CaseRecordProjection.ProjectionName, context.CancellationToken);
-        await using var session = store.QuerySession();
-        var records = await session.Query<CaseRecord>().Where(r => r.OpenedAt >= from && r.OpenedAt < to).ToListAsync(context.CancellationToken);
+        var records = await store.OpenedBetweenAsync(from, to, context.CancellationToken);
         var response = new V1.GetKpisResponse { ProjectionPosition = position };
         response.Rows.AddRange(KpiReport.Compute(records, grouping).Select(ToMessage));
         return response;
