@@ -41,6 +41,7 @@ public static class HistorySetup
         // Publish-only: the relay is the one producer of case events on the bus.
         builder.AddEscalationBus("history");
         builder.Services.AddSingleton<RelayLease>();
+        builder.Services.AddSingleton<CaseReferences>();
         builder.Services.AddSingleton<RunningDaemon>();
         builder.Services.AddHostedService<RelayLeader>();
 

@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Escalation.Contracts;
 using JasperFx;
 using JasperFx.Events;
 using Marten;
+using Marten.Services;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -41,6 +43,7 @@ public static class EventStore
                 options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
                 options.Events.AddEventTypes(CaseEventCatalog.All);
+                options.OpenTelemetry.ExportCounterOnChangeSets<long>("escalation.case_events.appended", "{event}", CountAppendedCaseEvents);
                 configure?.Invoke(options);
             })
             .UseNpgsqlDataSource();
@@ -48,6 +51,21 @@ public static class EventStore
         // Registered before the bus and the daemon so that both start on a migrated schema.
         builder.Services.AddHostedService<SchemaMigrator>();
         return marten;
+    }
+
+    /// <summary>
+    /// After each commit: one count per case event appended, by type and its bounded facts (escalations by type and
+    /// priority, routings by team, SLA warnings and breaches by metric, notifications by channel).
+    /// </summary>
+    private static void CountAppendedCaseEvents(Counter<long> counter, IChangeSet commit)
+    {
+        foreach (var @event in commit.GetEvents())
+        {
+            if (@event.Data is ICaseEvent caseEvent)
+            {
+                counter.Add(1, [.. CaseTelemetry.MetricTagsOf(caseEvent)]);
+            }
+        }
     }
 
     /// <summary>

@@ -62,6 +62,7 @@ public static class Messaging
                     options.ReadCommentHandling = JsonCommentHandling.Disallow;
                     return options;
                 });
+                rabbit.UseConsumeFilter(typeof(CaseEventObservation<>), context);
                 // Long enough to ride out a database or broker restart (about 10 minutes), never for input that
                 // cannot succeed. What still fails lands in the endpoint's _error queue, from where ops can move it back.
                 rabbit.UseMessageRetry(retry =>

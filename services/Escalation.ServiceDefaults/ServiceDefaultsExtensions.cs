@@ -25,6 +25,8 @@ public static class ServiceDefaultsExtensions
     {
         var serviceName = builder.Environment.ApplicationName;
 
+        // Trace and span ids in every log scope: the console (JSON formatter with scopes) can be joined to traces too.
+        builder.Logging.Configure(options => options.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;

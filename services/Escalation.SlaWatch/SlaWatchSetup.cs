@@ -2,6 +2,7 @@ using Escalation.ServiceDefaults;
 using Escalation.SlaWatch.Engine;
 using Escalation.SlaWatch.Clocks;
 using Escalation.SlaWatch.Clocks.FireAlerts;
+using Escalation.SlaWatch.Clocks.ObserveClocks;
 using Escalation.SlaWatch.Clocks.TrackClocks;
 
 namespace Escalation.SlaWatch;
@@ -16,6 +17,8 @@ public static class SlaWatchSetup
         builder.AddEscalationMarten("slawatch", options => options.Schema.For<ClockAlert>().Duplicate(a => a.FireAt).Index(a => a.CaseId));
         builder.AddEscalationBus("slawatch", bus => bus.AddConsumer<CaseSignalsConsumer>(), orderByCase: true);
         builder.Services.AddHostedService<Alarm>();
+        builder.Services.AddSingleton(builder.Configuration.GetSection("Sla:Gauges").Get<ClockGaugeOptions>() ?? new ClockGaugeOptions());
+        builder.Services.AddHostedService<ClockGauges>();
         return builder;
     }
 }

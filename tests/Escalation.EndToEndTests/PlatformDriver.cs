@@ -24,7 +24,8 @@ public sealed class PlatformDriver(PlatformFixture platform)
     }
 
     /// <summary>Sends a command in a MassTransit envelope, as a .NET service would, to the exchange of its message type.</summary>
-    public async Task SendEnvelopeAsync(string messageType, object message, Guid? messageId = null, Guid? correlationId = null)
+    public async Task SendEnvelopeAsync(string messageType, object message, Guid? messageId = null, Guid? correlationId = null,
+        IDictionary<string, object?>? transportHeaders = null)
     {
         var envelope = new Dictionary<string, object?>
         {
@@ -37,7 +38,7 @@ public sealed class PlatformDriver(PlatformFixture platform)
         };
         await using var connection = await ConnectAsync();
         await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
-        var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json", Persistent = true };
+        var properties = new BasicProperties { ContentType = "application/vnd.masstransit+json", Persistent = true, Headers = transportHeaders };
         await channel.BasicPublishAsync(messageType, "", mandatory: true, properties, JsonSerializer.SerializeToUtf8Bytes(envelope, JsonSerializerOptions.Web));
     }
 

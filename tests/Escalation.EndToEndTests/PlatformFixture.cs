@@ -32,6 +32,9 @@ public sealed class PlatformFixture : IAsyncLifetime
     public HttpClient Intake { get; private set; } = null!;
     public WebhookReceiver Webhooks { get; private set; } = null!;
 
+    /// <summary>Where every service exports its traces, logs and metrics (OTLP/gRPC).</summary>
+    public OtlpReceiver Otlp { get; private set; } = null!;
+
     /// <summary>The HTTP base address of a service (health endpoints, Intake's API).</summary>
     public Uri HttpAddress(string service) => new($"http://127.0.0.1:{_httpPorts[service]}/");
     public CaseHistory.CaseHistoryClient History { get; private set; } = null!;
@@ -47,6 +50,7 @@ public sealed class PlatformFixture : IAsyncLifetime
         await Infrastructure.StartAsync();
         StartSmtpSink(out _smtpPort);
         Webhooks = await WebhookReceiver.StartAsync();
+        Otlp = await OtlpReceiver.StartAsync();
 
         var grpcPort = _grpcPort = FreePort();
         foreach (var service in Services)
@@ -93,6 +97,11 @@ public sealed class PlatformFixture : IAsyncLifetime
         if (Webhooks is not null)
         {
             await Webhooks.DisposeAsync();
+        }
+
+        if (Otlp is not null)
+        {
+            await Otlp.DisposeAsync();
         }
 
         await Infrastructure.DisposeAsync();
@@ -225,6 +234,15 @@ public sealed class PlatformFixture : IAsyncLifetime
         }
 
         start.Environment["Logging__LogLevel__Default"] = "Information";
+        start.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = Otlp.Address.ToString();
+        start.Environment["OTEL_BSP_SCHEDULE_DELAY"] = "200";
+        start.Environment["OTEL_BLRP_SCHEDULE_DELAY"] = "200";
+        start.Environment["OTEL_METRIC_EXPORT_INTERVAL"] = "1000";
+        start.Environment["Sla__Gauges__Refresh"] = "00:00:01";
+        // Only traces a caller asked to sample (a sampled traceparent) are recorded: the observability tests send one,
+        // the rest of the suite's load is not slowed by exporting spans nobody reads.
+        start.Environment["OTEL_TRACES_SAMPLER"] = "parentbased_traceidratio";
+        start.Environment["OTEL_TRACES_SAMPLER_ARG"] = "0";
         start.Environment["Sla__PolicyFile"] = service is "SlaWatch" or "History" ? SlaPolicyPath : null;
         start.Environment["History__TriageRulesDirectory"] = TriageRulesDirectory;
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

@@ -65,11 +65,11 @@ public sealed partial class KpiMetrics : BackgroundService
     }
 
     private IEnumerable<Measurement<double>> PerTeam(Func<KpiRow, double> value) =>
-        _rows.Select(row => new Measurement<double>(value(row), new KeyValuePair<string, object?>("escalation.team", row.Key)));
+        _rows.Select(row => new Measurement<double>(value(row), new KeyValuePair<string, object?>(CaseTelemetry.Team, row.Key)));
 
     private IEnumerable<Measurement<double>> SlaCompliance() =>
         _rows.SelectMany(row => row.SlaCompliance.Select(m => new Measurement<double>(m.Rate,
-            new KeyValuePair<string, object?>("escalation.team", row.Key), new KeyValuePair<string, object?>("escalation.sla.metric", m.Metric.ToString()))));
+            new KeyValuePair<string, object?>(CaseTelemetry.Team, row.Key), new KeyValuePair<string, object?>(CaseTelemetry.SlaMetric, m.Metric.ToString()))));
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refreshing the KPI gauges failed; keeping the last values")]
     private partial void LogRefreshFailed(Exception exception);

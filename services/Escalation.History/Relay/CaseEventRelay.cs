@@ -21,8 +21,8 @@ namespace Escalation.History.Relay;
 /// confirmed. A failed publish is retried here, with backoff, until it succeeds or the relay stops: an exception
 /// escaping this method would pause the subscription. At-least-once: consumers dedupe by MessageId.
 /// </summary>
-public sealed partial class CaseEventRelay(IBus bus, RelayLease lease, RelayOptions options, TimeProvider time, IMeterFactory meters,
-    ILogger<CaseEventRelay> logger)
+public sealed partial class CaseEventRelay(IBus bus, RelayLease lease, RelayOptions options, CaseReferences references, TimeProvider time,
+    IMeterFactory meters, ILogger<CaseEventRelay> logger)
     : SubscriptionBase
 {
     private readonly Histogram<double> _lag = meters.Create(Telemetry.MeterNames[0]).CreateHistogram<double>("escalation.relay.lag", "ms",
@@ -35,11 +35,15 @@ public sealed partial class CaseEventRelay(IBus bus, RelayLease lease, RelayOpti
     /// <summary>When the event was recorded (ISO 8601): a consumer's receive time minus this is the relay lag.</summary>
     public const string RecordedAtHeader = "escalation-recorded-at";
 
+    private const string SequenceTag = "escalation.sequence";
+    private const string StreamVersionTag = "escalation.stream_version";
+
     public override async Task<IChangeListener> ProcessEventsAsync(EventRange page, ISubscriptionController controller,
         IDocumentOperations operations, CancellationToken cancellationToken)
     {
         // A deposed leader must not publish: this throws, the page rolls back and the daemon pauses the relay.
         await lease.EnsureHeldAsync(cancellationToken);
+        await references.LearnAsync(page.Events, cancellationToken);
         // One case's events go out one at a time, in order; different cases' publishes overlap, so a page costs a
         // few broker round trips instead of one per event. The checkpoint still moves only once all are confirmed.
         var cases = page.Events.Where(e => e.Data is ICaseEvent).GroupBy(e => e.StreamId);
@@ -62,12 +66,15 @@ public sealed partial class CaseEventRelay(IBus bus, RelayLease lease, RelayOpti
 
     private async Task PublishAsync(IEvent @event, CancellationToken cancellationToken)
     {
-        var parent = Telemetry.ContextFromHeaders(@event.Headers);
-        using var activity = parent is { } context
-            ? Telemetry.Source.StartActivity($"relay {@event.EventTypeName}", ActivityKind.Producer, context)
-            : Telemetry.Source.StartActivity($"relay {@event.EventTypeName}", ActivityKind.Producer);
-        activity?.SetTag("escalation.case_id", @event.StreamId);
-        activity?.SetTag("escalation.sequence", @event.Sequence);
+        // The stored trace context is the parent, so the publish continues the trace of whatever appended the event.
+        // Internal: MassTransit's send span under it is the producer span of the messaging conventions.
+        var parent = Telemetry.ContextFromHeaders(@event.Headers) ?? default;
+        var caseEvent = (ICaseEvent)@event.Data;
+        var reference = references.Of(@event.StreamId);
+        using var activity = Telemetry.Source.StartActivity($"relay {@event.EventType.Name}", ActivityKind.Internal, parent);
+        activity.Tag(caseEvent, reference);
+        activity?.SetTag(SequenceTag, @event.Sequence);
+        activity?.SetTag(StreamVersionTag, @event.Version);
 
         for (var attempt = 1; ; attempt++)
         {
@@ -80,9 +87,13 @@ public sealed partial class CaseEventRelay(IBus bus, RelayLease lease, RelayOpti
                     publish.Headers.Set(SequenceHeader, @event.Sequence);
                     publish.Headers.Set(StreamVersionHeader, @event.Version);
                     publish.Headers.Set(RecordedAtHeader, @event.Timestamp.ToString("O"));
+                    if (reference is not null)
+                    {
+                        publish.Headers.Set(CaseTelemetry.ReferenceHeader, reference);
+                    }
                 }, cancellationToken);
                 _lag.Record((time.GetUtcNow() - @event.Timestamp).TotalMilliseconds,
-                    new KeyValuePair<string, object?>("messaging.destination.name", @event.EventTypeName));
+                    new KeyValuePair<string, object?>(CaseTelemetry.EventType, @event.EventType.Name));
                 return;
             }
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested)

@@ -109,6 +109,7 @@ public sealed partial class DeliveryDispatcher(
     private async Task SendAndRecordAsync(Delivery delivery, CancellationToken cancellation)
     {
         using var activity = StartSendActivity(delivery); // also the trace the outcome event is stamped with
+        using var scope = logger.BeginScope(CaseTelemetry.LogScope(delivery.CaseId, reference: null, delivery.TriggerEventType, delivery.TriggerEventId));
         var outcome = delivery.Channel switch
         {
             NotificationChannel.Email => await email.SendAsync(delivery, cancellation),
@@ -179,7 +180,9 @@ public sealed partial class DeliveryDispatcher(
     {
         var parent = delivery.TraceParent is { } traceParent && ActivityContext.TryParse(traceParent, null, out var context) ? context : default;
         var activity = Telemetry.Source.StartActivity($"notify {delivery.Audience} {delivery.Channel}", ActivityKind.Client, parent);
-        activity?.SetTag("escalation.case_id", delivery.CaseId);
+        activity?.SetTag(CaseTelemetry.CaseId, delivery.CaseId.ToString());
+        activity?.SetTag(CaseTelemetry.Audience, delivery.Audience.ToString());
+        activity?.SetTag(CaseTelemetry.NotificationChannel, delivery.Channel.ToString());
         activity?.SetTag("escalation.notification.id", delivery.Id);
         activity?.SetTag("escalation.notification.template", delivery.Template);
         activity?.SetTag("escalation.notification.attempt", delivery.Attempts);

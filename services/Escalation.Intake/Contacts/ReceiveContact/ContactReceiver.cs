@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using Escalation.Contracts.Intake;
@@ -24,7 +25,9 @@ public sealed partial class ContactReceiver(
         {
             try
             {
-                return await TryReceiveAsync(contact, causationId, idempotencyKey, cancellationToken);
+                var outcome = await TryReceiveAsync(contact, causationId, idempotencyKey, cancellationToken);
+                TagSpan(contact, outcome);
+                return outcome;
             }
             catch (Exception exception) when (attempt < MaxAttempts && (WriteConflicts.IsWriteConflict(exception) || exception is ConversationMovedException))
             {
@@ -33,6 +36,24 @@ public sealed partial class ContactReceiver(
             }
         }
     }
+
+    /// <summary>The request's or message's span names the case, so a contact can be found in Jaeger by reference.</summary>
+    private static void TagSpan(InboundContact contact, ContactOutcome outcome)
+    {
+        if (Activity.Current is not { IsAllDataRequested: true } activity)
+        {
+            return;
+        }
+
+        activity.SetTag(CaseTelemetry.CaseId, outcome.CaseId.ToString());
+        activity.SetTag(CaseTelemetry.Reference, outcome.Reference);
+        activity.SetTag(CaseTelemetry.Channel, contact.Channel.ToString());
+        activity.SetTag(ContactIdTag, contact.ContactId);
+        activity.SetTag(DuplicateTag, outcome.Duplicate);
+    }
+
+    private const string ContactIdTag = "escalation.contact_id";
+    private const string DuplicateTag = "escalation.contact.duplicate";
 
     private async Task<ContactOutcome> TryReceiveAsync(InboundContact contact, string causationId, string? idempotencyKey, CancellationToken cancellationToken)
     {

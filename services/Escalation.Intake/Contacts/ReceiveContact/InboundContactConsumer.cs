@@ -90,8 +90,17 @@ internal static class InboundContacts
         }
 
         var traceParent = context.Headers.Get<string>("traceparent") ?? contact.TraceParent;
-        return traceParent is not null && ActivityContext.TryParse(traceParent, null, isRemote: true, out var parent)
-            ? Telemetry.Source.StartActivity("intake receive InboundContact", ActivityKind.Consumer, parent)
-            : null;
+        if (traceParent is null || !ActivityContext.TryParse(traceParent, null, isRemote: true, out var parent))
+        {
+            return null;
+        }
+
+        // Named and tagged as the OpenTelemetry messaging conventions name a consumer's process span.
+        var activity = Telemetry.Source.StartActivity($"process {RawInboundContactConsumer.Exchange}", ActivityKind.Consumer, parent);
+        activity?.SetTag("messaging.system", "rabbitmq");
+        activity?.SetTag("messaging.operation.type", "process");
+        activity?.SetTag("messaging.destination.name", RawInboundContactConsumer.Exchange);
+        activity?.SetTag("messaging.message.id", context.MessageId?.ToString());
+        return activity;
     }
 }
