@@ -9,6 +9,9 @@ public static class Telemetry
     /// <summary>The platform's own activity source (the relay and the services' decisions).</summary>
     public static readonly ActivitySource Source = new("Escalation.Platform");
 
+    /// <summary>The header MassTransit carries the sender's W3C activity id in, and continues the trace from on receive.</summary>
+    public const string MassTransitActivityIdHeader = "MT-Activity-Id";
+
     public static readonly string[] ActivitySourceNames =
         ["Escalation.Platform", "MassTransit", "Marten", "Npgsql", "Grpc.AspNetCore.Server", "Grpc.Net.Client"];
 

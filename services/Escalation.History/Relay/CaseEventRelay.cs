@@ -91,6 +91,14 @@ public sealed partial class CaseEventRelay(IBus bus, RelayLease lease, RelayOpti
                     {
                         publish.Headers.Set(CaseTelemetry.ReferenceHeader, reference);
                     }
+
+                    // MassTransit writes its send span here only when that span is created, and OpenTelemetry creates
+                    // none under an unsampled local parent: without this, an unsampled case's consumers would start new
+                    // traces, and its events would no longer share one trace id.
+                    if (activity is not null && publish.Headers.Get<string>(Telemetry.MassTransitActivityIdHeader) is null)
+                    {
+                        publish.Headers.Set(Telemetry.MassTransitActivityIdHeader, activity.Id);
+                    }
                 }, cancellationToken);
                 _lag.Record((time.GetUtcNow() - @event.Timestamp).TotalMilliseconds,
                     new KeyValuePair<string, object?>(CaseTelemetry.EventType, @event.EventType.Name));

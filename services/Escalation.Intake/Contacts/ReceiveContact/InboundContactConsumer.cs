@@ -84,7 +84,7 @@ internal static class InboundContacts
     /// </summary>
     private static Activity? StartFromPublisherTraceContext(ConsumeContext context, InboundContact contact)
     {
-        if (context.Headers.TryGetHeader("MT-Activity-Id", out _))
+        if (context.Headers.TryGetHeader(Telemetry.MassTransitActivityIdHeader, out _))
         {
             return null;
         }
