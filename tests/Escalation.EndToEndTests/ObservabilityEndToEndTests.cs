@@ -154,6 +154,7 @@ public sealed class ObservabilityEndToEndTests(PlatformFixture platform, ITestOu
 
         // Relay lag, SLA clocks by state, KPIs, the HTTP API and every consumer's processing.
         await WaitForMetricAsync("escalation.relay.lag", metrics => HasPoint(metrics, History, point => point.Value > 0));
+        await WaitForMetricAsync("escalation.relay.backlog", metrics => HasPoint(metrics, History, point => point.Value >= 0));
         await WaitForMetricAsync("escalation.sla.clocks", metrics =>
             HasPoint(metrics, SlaWatch, point => point.Attributes.GetValueOrDefault("escalation.sla_clock_state") == "on_track" && point.Value > 0));
         await WaitForMetricAsync("escalation.kpi.cases", metrics => HasPoint(metrics, History, _ => true));
@@ -161,6 +162,23 @@ public sealed class ObservabilityEndToEndTests(PlatformFixture platform, ITestOu
         var consumed = await WaitForMetricAsync("messaging.masstransit.consume", metrics =>
             new[] { Triage, Routing, SlaWatch, Notification }.All(service => HasPoint(metrics, service, point => point.Value > 0)));
         output.WriteLine(string.Join("\n", consumed.Select(metric => $"{metric.Service}: {metric.Points.Sum(p => p.Value)} consumed")));
+    }
+
+    [Fact]
+    public async Task A_gRPC_call_to_History_continues_the_callers_trace()
+    {
+        var cancellation = TestContext.Current.CancellationToken;
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var accepted = await _driver.PostAsync(PlatformDriver.Contact($"grpc-{run}", "Chat", "en", $"grpc-{run}@example.com", "Where is my refund?"), idempotencyKey: null);
+        var (trace, caller) = (ActivityTraceId.CreateRandom().ToHexString(), ActivitySpanId.CreateRandom().ToHexString());
+
+        await platform.History.GetCaseAsync(new GetCaseRequest { Case = new CaseRef { Reference = accepted.Body.Reference } },
+            new Grpc.Core.Metadata { { "traceparent", $"00-{trace}-{caller}-01" } }, cancellationToken: cancellation);
+
+        var spans = await WaitForSpansAsync(trace, caller, spans => spans.Any(span => span.Service == History && span.ParentSpanId == caller));
+        var served = Assert.Single(spans, span => span.ParentSpanId == caller);
+        Assert.Equal(Otlp.SpanKind.Server, served.Kind);
+        Assert.Contains("GetCase", served.Name, StringComparison.Ordinal);
     }
 
     private static class CaseTags

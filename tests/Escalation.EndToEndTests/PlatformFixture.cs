@@ -239,6 +239,7 @@ public sealed class PlatformFixture : IAsyncLifetime
         start.Environment["OTEL_BLRP_SCHEDULE_DELAY"] = "200";
         start.Environment["OTEL_METRIC_EXPORT_INTERVAL"] = "1000";
         start.Environment["Sla__Gauges__Refresh"] = "00:00:01";
+        start.Environment["Kpis__Refresh"] = "00:00:02";
         // Only traces a caller asked to sample (a sampled traceparent) are recorded: the observability tests send one,
         // the rest of the suite's load is not slowed by exporting spans nobody reads.
         start.Environment["OTEL_TRACES_SAMPLER"] = "parentbased_traceidratio";

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Escalation.Contracts;
+using Escalation.History.Feed;
 using Escalation.ServiceDefaults;
 using JasperFx.Events;
 using JasperFx.Events.Daemon;
@@ -21,12 +22,30 @@ namespace Escalation.History.Relay;
 /// confirmed. A failed publish is retried here, with backoff, until it succeeds or the relay stops: an exception
 /// escaping this method would pause the subscription. At-least-once: consumers dedupe by MessageId.
 /// </summary>
-public sealed partial class CaseEventRelay(IBus bus, RelayLease lease, RelayOptions options, CaseReferences references, TimeProvider time,
-    IMeterFactory meters, ILogger<CaseEventRelay> logger)
-    : SubscriptionBase
+public sealed partial class CaseEventRelay : SubscriptionBase
 {
-    private readonly Histogram<double> _lag = meters.Create(Telemetry.MeterNames[0]).CreateHistogram<double>("escalation.relay.lag", "ms",
-        "From an event's commit to the broker's confirm of its publish");
+    private readonly IBus _bus;
+    private readonly RelayLease _lease;
+    private readonly RelayOptions _options;
+    private readonly CaseReferences _references;
+    private readonly TimeProvider _time;
+    private readonly ILogger<CaseEventRelay> _logger;
+    private readonly Histogram<double> _lag;
+    private long _publishedThrough;
+
+    public CaseEventRelay(IBus bus, RelayLease lease, RelayOptions options, CaseReferences references, HighWaterMark highWaterMark, TimeProvider time,
+        IMeterFactory meters, ILogger<CaseEventRelay> logger)
+    {
+        (_bus, _lease, _options, _references, _time, _logger) = (bus, lease, options, references, time, logger);
+        var meter = meters.Create(Telemetry.MeterNames[0]);
+        _lag = meter.CreateHistogram<double>("escalation.relay.lag", "ms", "From an event's commit to the broker's confirm of its publish");
+        // Only the leading instance has published anything; a standby reports no backlog rather than a wrong one.
+        meter.CreateObservableGauge("escalation.relay.backlog",
+            () => Interlocked.Read(ref _publishedThrough) is var through and > 0
+                ? [new Measurement<long>(Math.Max(0, highWaterMark.Current - through))]
+                : Array.Empty<Measurement<long>>(),
+            "{event}", "Committed events up to the high-water mark that the relay has not published yet");
+    }
 
     public const string SubscriptionName = "case-event-relay";
     public const string SequenceHeader = "escalation-sequence";
@@ -42,12 +61,12 @@ public sealed partial class CaseEventRelay(IBus bus, RelayLease lease, RelayOpti
         IDocumentOperations operations, CancellationToken cancellationToken)
     {
         // A deposed leader must not publish: this throws, the page rolls back and the daemon pauses the relay.
-        await lease.EnsureHeldAsync(cancellationToken);
-        await references.LearnAsync(page.Events, cancellationToken);
+        await _lease.EnsureHeldAsync(cancellationToken);
+        await _references.LearnAsync(page.Events, cancellationToken);
         // One case's events go out one at a time, in order; different cases' publishes overlap, so a page costs a
         // few broker round trips instead of one per event. The checkpoint still moves only once all are confirmed.
         var cases = page.Events.Where(e => e.Data is ICaseEvent).GroupBy(e => e.StreamId);
-        await Parallel.ForEachAsync(cases, new ParallelOptions { MaxDegreeOfParallelism = options.PublishConcurrency, CancellationToken = cancellationToken },
+        await Parallel.ForEachAsync(cases, new ParallelOptions { MaxDegreeOfParallelism = _options.PublishConcurrency, CancellationToken = cancellationToken },
             async (events, token) =>
             {
                 foreach (var @event in events)
@@ -56,6 +75,7 @@ public sealed partial class CaseEventRelay(IBus bus, RelayLease lease, RelayOpti
                 }
             });
 
+        Interlocked.Exchange(ref _publishedThrough, page.SequenceCeiling);
         if (page.Events.Count > 0)
         {
             LogPagePublished(page.Events.Count, page.SequenceFloor, page.SequenceCeiling);
@@ -70,7 +90,7 @@ public sealed partial class CaseEventRelay(IBus bus, RelayLease lease, RelayOpti
         // Internal: MassTransit's send span under it is the producer span of the messaging conventions.
         var parent = Telemetry.ContextFromHeaders(@event.Headers) ?? default;
         var caseEvent = (ICaseEvent)@event.Data;
-        var reference = references.Of(@event.StreamId);
+        var reference = _references.Of(@event.StreamId);
         using var activity = Telemetry.Source.StartActivity($"relay {@event.EventType.Name}", ActivityKind.Internal, parent);
         activity.Tag(caseEvent, reference);
         activity?.SetTag(SequenceTag, @event.Sequence);
@@ -80,7 +100,7 @@ public sealed partial class CaseEventRelay(IBus bus, RelayLease lease, RelayOpti
         {
             try
             {
-                await bus.Publish(@event.Data, @event.Data.GetType(), publish =>
+                await _bus.Publish(@event.Data, @event.Data.GetType(), publish =>
                 {
                     publish.MessageId = @event.Id;
                     publish.CorrelationId = @event.StreamId;
@@ -100,7 +120,7 @@ public sealed partial class CaseEventRelay(IBus bus, RelayLease lease, RelayOpti
                         publish.Headers.Set(Telemetry.MassTransitActivityIdHeader, activity.Id);
                     }
                 }, cancellationToken);
-                _lag.Record((time.GetUtcNow() - @event.Timestamp).TotalMilliseconds,
+                _lag.Record((_time.GetUtcNow() - @event.Timestamp).TotalMilliseconds,
                     new KeyValuePair<string, object?>(CaseTelemetry.EventType, @event.EventType.Name));
                 return;
             }
@@ -108,8 +128,8 @@ public sealed partial class CaseEventRelay(IBus bus, RelayLease lease, RelayOpti
             {
                 var delay = RetryDelay(attempt);
                 LogPublishFailed(exception, @event.Sequence, attempt, delay.TotalMilliseconds);
-                await Task.Delay(delay, time, cancellationToken);
-                await lease.EnsureHeldAsync(cancellationToken); // still the leader after the wait?
+                await Task.Delay(delay, _time, cancellationToken);
+                await _lease.EnsureHeldAsync(cancellationToken); // still the leader after the wait?
             }
         }
     }
