@@ -18,6 +18,17 @@ public static class Telemetry
     public static readonly string[] MeterNames =
         ["Escalation.Platform", "MassTransit", "Marten", "Npgsql", "Microsoft.AspNetCore.Hosting", "Grpc.AspNetCore.Server"];
 
+    /// <summary>
+    /// A new trace for work a timer starts on a case (an SLA warning or breach, an acknowledgement deadline): nothing
+    /// upstream caused it, but its events still get a trace id to jump to, and its span names the case.
+    /// </summary>
+    public static Activity? StartTimedWork(string name, Guid caseId)
+    {
+        var activity = Source.StartActivity(name, ActivityKind.Internal, parentContext: default);
+        activity?.SetTag(CaseTelemetry.CaseId, caseId.ToString());
+        return activity;
+    }
+
     /// <summary>The trace context stored on an event, when it has a valid one.</summary>
     public static ActivityContext? ContextFromHeaders(IReadOnlyDictionary<string, object>? headers)
     {

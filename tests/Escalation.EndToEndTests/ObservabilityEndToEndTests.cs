@@ -181,6 +181,24 @@ public sealed class ObservabilityEndToEndTests(PlatformFixture platform, ITestOu
         Assert.Contains("GetCase", served.Name, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Events_a_timer_appends_get_a_trace_of_their_own()
+    {
+        var cancellation = TestContext.Current.CancellationToken;
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var accepted = await _driver.PostAsync(PlatformDriver.CustomerContact($"timer-{run}", PlatformFixture.SlaDrillCategory, "注文の状況を教えてください", botConfidence: 0.95),
+            idempotencyKey: null);
+
+        await _driver.WaitForEventAsync(accepted.Body.CaseId, "sla_breach_imminent"); // first response warns at 75 % of 6 s
+        var history = await platform.History.GetHistoryAsync(new GetHistoryRequest { CaseId = accepted.Body.CaseId.ToString(), PageSize = 100 }, cancellationToken: cancellation);
+
+        var contactTrace = history.Events.First(e => e.Type == "TicketOpened").TraceId;
+        var warning = history.Events.First(e => e.Type == "SlaBreachImminent");
+        Assert.Matches("^[0-9a-f]{32}$", warning.TraceId);
+        Assert.NotEqual(contactTrace, warning.TraceId); // caused by the clock, not by the contact
+        Assert.All(history.Events, e => Assert.Matches("^[0-9a-f]{32}$", e.TraceId));
+    }
+
     private static class CaseTags
     {
         public const string CaseId = "escalation.case_id";

@@ -74,6 +74,8 @@ public sealed partial class AcknowledgementWatch(IDocumentStore store, RoutingSe
             return; // acknowledged, moved or handled by another instance meanwhile
         }
 
+        using var activity = Telemetry.StartTimedWork("acknowledgement deadline", assignment.CaseId);
+        activity?.SetTag(CaseTelemetry.EscalationId, assignment.Id.ToString());
         var timedOut = new AcknowledgementTimedOut(assignment.CaseId, assignment.Id, assignment.Agent, assignment.ChainLevel, deadline, now);
         var roster = await session.TeamsAsync([assignment.Team], cancellation);
         var outcome = roster[assignment.Team].Count == 0

@@ -76,6 +76,8 @@ public sealed partial class Alarm(IDocumentStore store, SlaPolicy policy, WakeSi
             }
         }
 
+        using var activity = Telemetry.StartTimedWork("sla alarm", candidate.CaseId);
+        activity?.SetTag("escalation.sla_threshold", candidate.Percent);
         var events = SlaClocks.Fire(stream.Aggregate, candidate.Id, policy, now);
         if (events.Count == 0)
         {
