@@ -124,7 +124,9 @@ public sealed class ObservabilityEndToEndTests(PlatformFixture platform, ITestOu
         foreach (var (trace, parent, contactId, channel) in new[] { (plainTrace, plainParent, $"w3c-{run}", "Chat"), (massTransitTrace, massTransitParent, $"mt-{run}", "Email") })
         {
             var caseId = await _driver.WaitForCaseOfContactAsync(channel, contactId, TestContext.Current.CancellationToken);
-            var spans = await WaitForSpansAsync(trace, parent, spans => spans.Any(span => span.Service == History && span.Name == "relay ContactReceived"));
+            // Each service exports in its own batches: wait for intake's span as well as the relay's.
+            var spans = await WaitForSpansAsync(trace, parent, spans => spans.Any(span => span.Service == History && span.Name == "relay ContactReceived")
+                && spans.Any(span => span.Service == Intake && span.ParentSpanId == parent) && spans.Any(span => span.Service == Intake && span[CaseTags.CaseId] is not null));
             output.WriteLine(Tree(spans, parent));
             var received = Assert.Single(spans, span => span.Service == Intake && span.ParentSpanId == parent);
             Assert.Equal(Otlp.SpanKind.Consumer, received.Kind);
