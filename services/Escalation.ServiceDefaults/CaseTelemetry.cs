@@ -63,31 +63,24 @@ public static class CaseTelemetry
     public static IReadOnlyList<KeyValuePair<string, object?>> TagsOf(ICaseEvent caseEvent)
     {
         var tags = new List<KeyValuePair<string, object?>> { new(CaseId, caseEvent.CaseId.ToString()) };
+        if (EscalationIdOf(caseEvent) is { } escalationId)
+        {
+            tags.Add(new(EscalationId, escalationId.ToString()));
+        }
+
+        if (TriggersOf(caseEvent) is { } triggers)
+        {
+            tags.Add(new(Triggers, triggers.Select(trigger => trigger.Rule).Distinct().ToArray()));
+        }
+
         switch (caseEvent)
         {
             case TicketOpened opened:
                 tags.Add(new(Reference, opened.Reference));
                 break;
-            case EscalationRequested requested:
-                tags.Add(new(EscalationId, requested.EscalationId.ToString()));
-                tags.Add(new(Triggers, requested.Triggers.Select(trigger => trigger.Rule).Distinct().ToArray()));
-                break;
-            case EscalationPriorityRaised raised:
-                tags.Add(new(EscalationId, raised.EscalationId.ToString()));
-                tags.Add(new(Triggers, raised.Triggers.Select(trigger => trigger.Rule).Distinct().ToArray()));
-                break;
-            case EscalationRouted or EscalationRerouted or EscalationQueued or EscalationAcknowledged or EscalationDeclined
-                or AcknowledgementTimedOut or AgentResponded:
-                tags.Add(new(EscalationId, EscalationIdOf(caseEvent).ToString()));
-                break;
             case CaseLinkedToIncident linked:
                 tags.Add(new(IncidentKey, linked.IncidentKey));
                 break;
-        }
-
-        tags.AddRange(MetricTagsOf(caseEvent));
-        switch (caseEvent)
-        {
             case EscalationRouted { Agent: { } agent }:
                 tags.Add(new(Agent, agent));
                 break;
@@ -96,67 +89,54 @@ public static class CaseTelemetry
                 break;
         }
 
+        tags.AddRange(MetricTagsOf(caseEvent));
         return tags;
     }
 
     /// <summary>
-    /// The bounded attributes of <paramref name="caseEvent"/> (type, escalation type, priority, tier, first trigger, team,
-    /// channel, SLA metric): safe as metric dimensions, unlike ids.
+    /// The bounded attributes of <paramref name="caseEvent"/> (type, escalation type, priority, tier, team, channel,
+    /// category, SLA metric, notification audience and channel): safe as metric dimensions, unlike ids.
     /// </summary>
     public static IReadOnlyList<KeyValuePair<string, object?>> MetricTagsOf(ICaseEvent caseEvent)
     {
         var tags = new List<KeyValuePair<string, object?>> { new(EventType, caseEvent.GetType().Name) };
+        void AddIfKnown(string key, object? value)
+        {
+            if (value is not null)
+            {
+                tags.Add(new(key, value.ToString()));
+            }
+        }
+
+        AddIfKnown(Team, TeamOf(caseEvent));
+        AddIfKnown(SlaMetric, SlaMetricOf(caseEvent));
         switch (caseEvent)
         {
             case TicketOpened opened:
-                tags.Add(new(Channel, opened.Channel.ToString()));
-                tags.Add(new(Category, opened.Category));
+                AddIfKnown(Channel, opened.Channel);
+                AddIfKnown(Category, opened.Category);
                 break;
             case ContactReceived contact:
-                tags.Add(new(Channel, contact.Channel.ToString()));
+                AddIfKnown(Channel, contact.Channel);
                 break;
             case EscalationRequested requested:
-                tags.Add(new(EscalationType, requested.Type.ToString()));
-                tags.Add(new(Priority, requested.Priority.ToString()));
-                tags.Add(new(Tier, requested.ToTier.ToString()));
+                AddIfKnown(EscalationType, requested.Type);
+                AddIfKnown(Priority, requested.Priority);
+                AddIfKnown(Tier, requested.ToTier);
                 break;
             case EscalationPriorityRaised raised:
-                tags.Add(new(Priority, raised.To.ToString()));
-                break;
-            case EscalationRouted routed:
-                tags.Add(new(Team, routed.Team));
-                break;
-            case EscalationRerouted rerouted:
-                tags.Add(new(Team, rerouted.Team));
-                break;
-            case EscalationQueued queued:
-                tags.Add(new(Team, queued.Queue));
+                AddIfKnown(Priority, raised.To);
                 break;
             case CaseLinkedToIncident linked:
-                tags.Add(new(Category, linked.Category));
-                break;
-            case SlaClockStarted started:
-                tags.Add(new(SlaMetric, started.Metric.ToString()));
-                break;
-            case SlaBreachImminent imminent:
-                tags.Add(new(SlaMetric, imminent.Metric.ToString()));
-                break;
-            case SlaBreached breached:
-                tags.Add(new(SlaMetric, breached.Metric.ToString()));
-                break;
-            case SlaClockStopped stopped:
-                tags.Add(new(SlaMetric, stopped.Metric.ToString()));
-                break;
-            case SlaClockRetargeted retargeted:
-                tags.Add(new(SlaMetric, retargeted.Metric.ToString()));
+                AddIfKnown(Category, linked.Category);
                 break;
             case NotificationSent sent:
-                tags.Add(new(Audience, sent.Audience.ToString()));
-                tags.Add(new(NotificationChannel, sent.Channel.ToString()));
+                AddIfKnown(Audience, sent.Audience);
+                AddIfKnown(NotificationChannel, sent.Channel);
                 break;
             case NotificationFailed failed:
-                tags.Add(new(Audience, failed.Audience.ToString()));
-                tags.Add(new(NotificationChannel, failed.Channel.ToString()));
+                AddIfKnown(Audience, failed.Audience);
+                AddIfKnown(NotificationChannel, failed.Channel);
                 break;
         }
 
@@ -182,8 +162,10 @@ public static class CaseTelemetry
         }
     }
 
-    private static Guid EscalationIdOf(ICaseEvent caseEvent) => caseEvent switch
+    private static Guid? EscalationIdOf(ICaseEvent caseEvent) => caseEvent switch
     {
+        EscalationRequested e => e.EscalationId,
+        EscalationPriorityRaised e => e.EscalationId,
         EscalationRouted e => e.EscalationId,
         EscalationRerouted e => e.EscalationId,
         EscalationQueued e => e.EscalationId,
@@ -191,6 +173,32 @@ public static class CaseTelemetry
         EscalationDeclined e => e.EscalationId,
         AcknowledgementTimedOut e => e.EscalationId,
         AgentResponded e => e.EscalationId,
-        _ => Guid.Empty,
+        _ => null,
+    };
+
+    private static IReadOnlyList<TriggerEvidence>? TriggersOf(ICaseEvent caseEvent) => caseEvent switch
+    {
+        EscalationRequested e => e.Triggers,
+        EscalationPriorityRaised e => e.Triggers,
+        _ => null,
+    };
+
+    /// <summary>The team that owns the escalation after the event (a queue is a team's).</summary>
+    private static string? TeamOf(ICaseEvent caseEvent) => caseEvent switch
+    {
+        EscalationRouted e => e.Team,
+        EscalationRerouted e => e.Team,
+        EscalationQueued e => e.Queue,
+        _ => null,
+    };
+
+    private static SlaMetric? SlaMetricOf(ICaseEvent caseEvent) => caseEvent switch
+    {
+        SlaClockStarted e => e.Metric,
+        SlaBreachImminent e => e.Metric,
+        SlaBreached e => e.Metric,
+        SlaClockStopped e => e.Metric,
+        SlaClockRetargeted e => e.Metric,
+        _ => null,
     };
 }

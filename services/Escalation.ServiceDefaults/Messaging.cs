@@ -63,6 +63,7 @@ public static class Messaging
                     return options;
                 });
                 rabbit.UseConsumeFilter(typeof(CaseEventObservation<>), context);
+                rabbit.UsePublishFilter(typeof(TraceContextPublishFilter<>), context);
                 // Long enough to ride out a database or broker restart (about 10 minutes), never for input that
                 // cannot succeed. What still fails lands in the endpoint's _error queue, from where ops can move it back.
                 rabbit.UseMessageRetry(retry =>

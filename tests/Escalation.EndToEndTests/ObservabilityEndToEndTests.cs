@@ -95,12 +95,11 @@ public sealed class ObservabilityEndToEndTests(PlatformFixture platform, ITestOu
         });
 
         // Logs written while a service handled this contact carry the trace, and the case and reference in scope.
-        var logs = await _driver.PollAsync(async () =>
+        var logs = await _driver.PollAsync(() =>
         {
-            await Task.Yield();
             var logs = platform.Otlp.LogsOf(trace);
             return logs.Any(log => log.Service == Triage) && logs.Any(log => log.Service == Routing) ? logs : null;
-        }, "no logs of triage and routing arrived with the contact's trace id");
+        }, () => "no logs of triage and routing arrived with the contact's trace id");
         Assert.Contains(logs, log => log.Service == Routing && log.Attributes.GetValueOrDefault("CaseId") == accepted.CaseId.ToString()
             && log.Attributes.GetValueOrDefault("Reference") == accepted.Reference);
         Assert.Contains(logs, log => log.Service == Intake && log.Body.Contains(accepted.Reference, StringComparison.Ordinal));
@@ -212,17 +211,15 @@ public sealed class ObservabilityEndToEndTests(PlatformFixture platform, ITestOu
     }
 
     private Task<IReadOnlyList<ReceivedSpan>> WaitForSpansAsync(string trace, string upstreamSpan, Func<IReadOnlyList<ReceivedSpan>, bool> complete) =>
-        _driver.PollAsync(async () =>
+        _driver.PollAsync(() =>
         {
-            await Task.Yield();
             var spans = platform.Otlp.SpansOf(trace);
             return complete(spans) ? spans : null;
         }, () => $"trace {trace} is not complete yet:\n{Tree(platform.Otlp.SpansOf(trace), upstreamSpan)}");
 
     private Task<IReadOnlyList<ReceivedMetric>> WaitForMetricAsync(string name, Func<IReadOnlyList<ReceivedMetric>, bool> complete) =>
-        _driver.PollAsync(async () =>
+        _driver.PollAsync(() =>
         {
-            await Task.Yield();
             var metrics = platform.Otlp.MetricsNamed(name);
             return complete(metrics) ? metrics : null;
         }, () => $"metric {name} is not exported as expected: {JsonSerializer.Serialize(platform.Otlp.MetricsNamed(name))}\n"

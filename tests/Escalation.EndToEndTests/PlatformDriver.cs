@@ -185,6 +185,9 @@ public sealed class PlatformDriver(PlatformFixture platform)
         entities,
     };
 
+    /// <summary>Polls a probe that reads in-process state (e.g. what the OTLP receiver has received).</summary>
+    public Task<T> PollAsync<T>(Func<T?> probe, Func<string> failure) where T : class => PollAsync(() => Task.FromResult(probe()), failure);
+
     public async Task<T> PollAsync<T>(Func<Task<T?>> probe, Func<string> failure) where T : class
     {
         var deadline = DateTime.UtcNow + PipelineDeadline;

@@ -86,8 +86,9 @@ public sealed partial class CaseEventRelay : SubscriptionBase
 
     private async Task PublishAsync(IEvent @event, CancellationToken cancellationToken)
     {
-        // The stored trace context is the parent, so the publish continues the trace of whatever appended the event.
-        // Internal: MassTransit's send span under it is the producer span of the messaging conventions.
+        // The stored trace context is the parent, so the publish continues the trace of whatever appended the event
+        // (TraceContextPublishFilter carries it on even when the span is not sampled). Internal: MassTransit's send
+        // span under it is the producer span of the messaging conventions.
         var parent = Telemetry.ContextFromHeaders(@event.Headers) ?? default;
         var caseEvent = (ICaseEvent)@event.Data;
         var reference = _references.Of(@event.StreamId);
@@ -110,14 +111,6 @@ public sealed partial class CaseEventRelay : SubscriptionBase
                     if (reference is not null)
                     {
                         publish.Headers.Set(CaseTelemetry.ReferenceHeader, reference);
-                    }
-
-                    // MassTransit writes its send span here only when that span is created, and OpenTelemetry creates
-                    // none under an unsampled local parent: without this, an unsampled case's consumers would start new
-                    // traces, and its events would no longer share one trace id.
-                    if (activity is not null && publish.Headers.Get<string>(Telemetry.MassTransitActivityIdHeader) is null)
-                    {
-                        publish.Headers.Set(Telemetry.MassTransitActivityIdHeader, activity.Id);
                     }
                 }, cancellationToken);
                 _lag.Record((_time.GetUtcNow() - @event.Timestamp).TotalMilliseconds,
