@@ -1,0 +1,322 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using Escalation.Bench.Limits;
+using Escalation.Bench.Load;
+using Escalation.Bench.Measuring;
+using Escalation.Bench.Report;
+using Escalation.Contracts;
+using Escalation.Contracts.History.V1;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Npgsql;
+
+namespace Escalation.Bench;
+
+public sealed record BenchOptions(
+    Uri Intake, Uri Broker, Uri BrokerManagement, string Postgres, Uri History,
+    int IntakeContacts, double? SustainedContactRate, TimeSpan SustainedFor, TimeSpan LatencyFor, TimeSpan LimitsFor,
+    double EscalatingShare, string Label, bool SkipLimits);
+
+/// <summary>
+/// One benchmark run against a platform running on this machine: the raw limits first, then intake, the sustained
+/// pipeline, latency at half of the sustained rate, the feed and a long case's history, with memory sampled and CPU
+/// accounted per phase throughout.
+/// </summary>
+public sealed class BenchmarkRun(BenchOptions options, TimeProvider time) : IAsyncDisposable
+{
+    private const double StatementNoiseMilliseconds = 1;
+    private readonly NpgsqlDataSource _database = NpgsqlDataSource.Create(options.Postgres);
+    private readonly List<PhaseCpu> _cpu = [];
+    private readonly List<Figure> _figures = [];
+    private readonly List<LatencyFigure> _latencies = [];
+    private readonly List<LimitResult> _limits = [];
+    private IReadOnlyList<StatementCost> _statements = [];
+    private EventStore Store => new(_database);
+
+    public async Task<BenchReport> RunAsync(RunInfo run, CancellationToken cancellationToken)
+    {
+        using var platform = new Platform(Store, options.BrokerManagement);
+        await using var memory = new MemorySampler(TimeSpan.FromMilliseconds(500));
+
+        if (!options.SkipLimits)
+        {
+            await Phase("raw limits", () => MeasureLimitsAsync(cancellationToken));
+        }
+
+        var postgresLimit = _limits.FirstOrDefault(l => l.Name.StartsWith("PostgreSQL", StringComparison.Ordinal));
+        await platform.WaitUntilSettledAsync(TimeSpan.FromMinutes(5), cancellationToken);
+        var amqpRate = await Phase("intake over AMQP", () => MeasureIntakeAsync("amqp", postgresLimit, cancellationToken));
+        await platform.WaitUntilSettledAsync(TimeSpan.FromMinutes(10), cancellationToken);
+        await Phase("intake over HTTP", () => MeasureIntakeAsync("http", postgresLimit, cancellationToken));
+        await platform.WaitUntilSettledAsync(TimeSpan.FromMinutes(10), cancellationToken);
+
+        var sustained = await Phase("sustained pipeline", () => MeasureSustainedAsync(options.SustainedContactRate ?? amqpRate, postgresLimit, cancellationToken));
+        await platform.WaitUntilSettledAsync(TimeSpan.FromMinutes(10), cancellationToken);
+        await Phase("latency at half rate", () => MeasureLatencyAsync(sustained / 2, cancellationToken));
+        await platform.WaitUntilSettledAsync(TimeSpan.FromMinutes(10), cancellationToken);
+        await Phase("feed catch-up", () => MeasureFeedAsync(cancellationToken));
+        await Phase("1,000-event history", () => MeasureHistoryReadAsync(platform, cancellationToken));
+
+        return new BenchReport(run, _limits, _figures, _latencies, memory.PeakMegabytes, _cpu, _statements);
+    }
+
+    private async Task<T> Phase<T>(string name, Func<Task<T>> measure)
+    {
+        Console.WriteLine($"== {name}");
+        var before = ServiceProcesses.CpuSeconds();
+        var clock = Stopwatch.StartNew();
+        var result = await measure();
+        var after = ServiceProcesses.CpuSeconds();
+        _cpu.Add(new PhaseCpu(name, clock.Elapsed.TotalSeconds,
+            after.ToDictionary(a => a.Key, a => Math.Max(0, a.Value - before.GetValueOrDefault(a.Key)))));
+        return result;
+    }
+
+    private Task Phase(string name, Func<Task> measure) => Phase(name, async () => { await measure(); return 0; });
+
+    private async Task MeasureLimitsAsync(CancellationToken cancellationToken)
+    {
+        var postgres = await PostgresCommitLimit.MeasureAsync(options.Postgres, clients: 8, options.LimitsFor, cancellationToken);
+        var (publish, consume) = await RabbitMqConfirmLimit.MeasureAsync(options.Broker, publishers: 4, options.LimitsFor, cancellationToken);
+        _limits.AddRange([postgres, publish, consume]);
+        foreach (var limit in _limits)
+        {
+            Console.WriteLine($"   {limit.Name}: {limit.PerSecond:N0}/s ({limit.Method})");
+        }
+    }
+
+    private async Task<IContactSender> SenderAsync(string transport, CancellationToken cancellationToken) => transport == "http"
+        ? new HttpContactSender(options.Intake, connections: 64)
+        : await AmqpContactSender.ConnectAsync(options.Broker, channels: 4, cancellationToken);
+
+    /// <summary>Contacts sent flat out; the rate is from the first send to the last contact's commit on its stream.</summary>
+    private async Task<double> MeasureIntakeAsync(string transport, LimitResult? postgresLimit, CancellationToken cancellationToken)
+    {
+        var runId = RunId($"in{transport}");
+        var from = await Store.HighestPositionAsync(cancellationToken);
+        await using var sender = await SenderAsync(transport, cancellationToken);
+        var load = await new LoadDriver(sender, new ContactMix(runId, options.EscalatingShare), inFlight: transport == "http" ? 64 : 2000, time)
+            .RunAsync(options.IntakeContacts, ratePerSecond: null, cancellationToken);
+        await WaitForAsync(async () => await Store.CountContactsAsync(from, runId, cancellationToken) >= load.Sent.Count - load.Failed,
+            TimeSpan.FromMinutes(10), $"{options.IntakeContacts} contacts recorded", cancellationToken);
+
+        var timelines = await Store.TimelinesAsync(from, runId, cancellationToken);
+        var seconds = (timelines.Max(t => t.ReceivedAt) - load.StartedAt).TotalSeconds;
+        var rate = timelines.Count / seconds;
+        Console.WriteLine($"   {timelines.Count} contacts recorded in {seconds:N1} s = {rate:N0}/s (sent in {load.SendingTook.TotalSeconds:N1} s, {load.Failed} failed)");
+        _figures.Add(new Figure($"Intake over {transport.ToUpperInvariant()}: contacts into case streams", rate, "/s",
+            "≥ 5,000/s and ≥ 25 % of raw commits", rate >= 5000 && Ratio(rate, postgresLimit) is null or >= 0.25,
+            postgresLimit?.Name, Ratio(rate, postgresLimit),
+            $"{timelines.Count} contacts flat out, {100 * options.EscalatingShare:0} % escalating, whole pipeline running"));
+        return rate;
+    }
+
+    /// <summary>
+    /// The realistic mix at a fixed rate for the sustained window. Escalations complete when routed and the customer
+    /// notified; the sustained rate counts those completed inside the window, and the drain after it shows whether
+    /// the platform kept up.
+    /// </summary>
+    private async Task<double> MeasureSustainedAsync(double contactRate, LimitResult? postgresLimit, CancellationToken cancellationToken)
+    {
+        var runId = RunId("sustain");
+        await ResetStatementStatisticsAsync(cancellationToken);
+        var from = await Store.HighestPositionAsync(cancellationToken);
+        var count = (int)(contactRate * options.SustainedFor.TotalSeconds);
+        Console.WriteLine($"   {count} contacts at {contactRate:N0}/s for {options.SustainedFor.TotalSeconds:0} s");
+        await using var sender = await SenderAsync("amqp", cancellationToken);
+        var load = await new LoadDriver(sender, new ContactMix(runId, options.EscalatingShare, seed: 2), inFlight: 2000, time)
+            .RunAsync(count, contactRate, cancellationToken);
+        var windowEnd = load.StartedAt + load.SendingTook;
+        var eventsInWindow = await Store.HighestPositionAsync(cancellationToken) - from;
+        var escalating = load.Sent.Count(s => s.Kind != ContactKind.Routine);
+
+        IReadOnlyList<CaseTimeline> timelines = [];
+        await WaitForAsync(async () =>
+        {
+            timelines = await Store.TimelinesAsync(from, runId, cancellationToken);
+            return timelines.Count(t => t.CompletedAt is not null) >= escalating;
+        }, TimeSpan.FromMinutes(10), $"{escalating} escalations routed and notified", cancellationToken);
+        await ReadStatementStatisticsAsync(cancellationToken);
+
+        var window = load.SendingTook.TotalSeconds;
+        var completedInWindow = timelines.Count(t => t.CompletedAt <= windowEnd);
+        var lastCompleted = timelines.Where(t => t.CompletedAt is not null).Max(t => t.CompletedAt!.Value);
+        var drain = Math.Max(0, (lastCompleted - windowEnd).TotalSeconds);
+        var keptUp = drain <= 5;
+        var escalationRate = keptUp ? escalating / window : completedInWindow / window;
+        var eventRate = eventsInWindow / window;
+        Console.WriteLine($"   {escalating} escalations; {completedInWindow} completed inside the {window:N0} s window, the last {drain:N1} s after it; " +
+                          $"{eventRate:N0} events appended/s");
+        var note = $"{contactRate:N0} contacts/s offered for {window:N0} s; " + (keptUp
+            ? $"kept up (all done {drain:N1} s after the window), so this is a lower bound"
+            : $"fell behind: {escalating - completedInWindow} finished {drain:N0} s late, so this is the capacity");
+        _figures.Add(new Figure("End to end: escalations routed + notified, sustained", escalationRate, "/s", "≥ 1,000/s", escalationRate >= 1000, Note: note));
+        _figures.Add(new Figure("End to end: case events appended during the sustained run", eventRate, "/s", "", null,
+            postgresLimit?.Name, Ratio(eventRate, postgresLimit), "every service's appends together"));
+        return keptUp ? contactRate : completedInWindow / window / options.EscalatingShare;
+    }
+
+    private async Task MeasureLatencyAsync(double contactRate, CancellationToken cancellationToken)
+    {
+        var runId = RunId("latency");
+        var from = await Store.HighestPositionAsync(cancellationToken);
+        var count = (int)(contactRate * options.LatencyFor.TotalSeconds);
+        Console.WriteLine($"   {count} contacts at {contactRate:N0}/s");
+        await using var tap = await RelayLagTap.StartAsync(options.Broker, cancellationToken);
+        tap.Record(true);
+        await using var sender = await SenderAsync("amqp", cancellationToken);
+        var load = await new LoadDriver(sender, new ContactMix(runId, options.EscalatingShare, seed: 3), inFlight: 2000, time)
+            .RunAsync(count, contactRate, cancellationToken);
+        var escalating = load.Sent.Count(s => s.Kind != ContactKind.Routine);
+        IReadOnlyList<CaseTimeline> timelines = [];
+        await WaitForAsync(async () =>
+        {
+            timelines = await Store.TimelinesAsync(from, runId, cancellationToken);
+            return timelines.Count(t => t.CompletedAt is not null) >= escalating;
+        }, TimeSpan.FromMinutes(5), $"{escalating} escalations routed and notified", cancellationToken);
+        tap.Record(false);
+
+        var sentAt = load.Sent.ToDictionary(s => s.ContactId, s => s.SentAt);
+        var routed = timelines.Where(t => t.RoutedAt is not null).ToList();
+        var toRouted = Distribution.Of(routed.Select(t => (t.RoutedAt!.Value - sentAt[t.ContactId]).TotalMilliseconds));
+        var note = $"{contactRate:N0} contacts/s, {escalating} escalations; from the send to the routing's commit";
+        _latencies.Add(new LatencyFigure("Contact → EscalationRouted", toRouted, "p99 ≤ 300 ms", toRouted.P99 <= 300, note));
+        _latencies.Add(new LatencyFigure("Contact → NotificationSent", Distribution.Of(routed.Where(t => t.NotifiedAt is not null)
+            .Select(t => (t.NotifiedAt!.Value - sentAt[t.ContactId]).TotalMilliseconds)), "", null, "customer told"));
+        _latencies.Add(new LatencyFigure("Contact → ContactReceived committed", Distribution.Of(timelines
+            .Select(t => (t.ReceivedAt - sentAt[t.ContactId]).TotalMilliseconds)), "", null, "AMQP intake"));
+        _latencies.Add(new LatencyFigure("Relay: commit → delivered to a consumer", tap.Lag(), "", null,
+            "five case event types, at half rate"));
+        Console.WriteLine($"   contact → routed p50 {toRouted.P50:N0} ms, p99 {toRouted.P99:N0} ms; relay lag p99 {tap.Lag().P99:N0} ms");
+    }
+
+    /// <summary>The gRPC feed from a position to the head, against a raw keyset SELECT over the same range.</summary>
+    private async Task MeasureFeedAsync(CancellationToken cancellationToken)
+    {
+        var head = await Store.HighestPositionAsync(cancellationToken);
+        var from = Math.Max(0, head - 100_000);
+        using var channel = GrpcChannel.ForAddress(options.History);
+        var feed = new CaseFeed.CaseFeedClient(channel);
+
+        // Each twice: the first warms the page cache and the connections; the second is reported.
+        (long Events, TimeSpan Took) grpc = default, raw = default;
+        for (var round = 0; round < 2; round++)
+        {
+            var clock = Stopwatch.StartNew();
+            long served = 0;
+            using var call = feed.Subscribe(new SubscribeRequest { AfterPosition = from }, cancellationToken: cancellationToken);
+            await foreach (var message in call.ResponseStream.ReadAllAsync(cancellationToken))
+            {
+                if (message.MessageCase == FeedMessage.MessageOneofCase.Event) served++;
+                else if (message.MessageCase == FeedMessage.MessageOneofCase.CaughtUp) break;
+            }
+
+            grpc = (served, clock.Elapsed);
+            clock.Restart();
+            raw = (await Store.ReadKeysetAsync(from, head, pageSize: 1000, cancellationToken), clock.Elapsed);
+        }
+
+        var grpcRate = grpc.Events / grpc.Took.TotalSeconds;
+        var rawRate = raw.Events / raw.Took.TotalSeconds;
+        var rawLimit = new LimitResult("raw keyset SELECT", rawRate, 1, raw.Took, raw.Events, "1,000-row pages by seq_id, payload read");
+        _limits.Add(rawLimit);
+        Console.WriteLine($"   feed {grpc.Events} events in {grpc.Took.TotalSeconds:N2} s = {grpcRate:N0}/s; raw {rawRate:N0}/s");
+        _figures.Add(new Figure("gRPC catch-up feed (CaseFeed.Subscribe)", grpcRate, "events/s", "≥ 50 % of raw keyset", grpcRate >= 0.5 * rawRate,
+            rawLimit.Name, grpcRate / rawRate, $"{grpc.Events:N0} events to caught-up, one client"));
+    }
+
+    /// <summary>GetHistory of one case with 1,000 events: a conversation of 1,000 contacts sent in batches of 100.</summary>
+    private async Task MeasureHistoryReadAsync(Platform platform, CancellationToken cancellationToken)
+    {
+        var runId = RunId("history");
+        var mix = new ContactMix(runId);
+        using var http = new HttpClient { BaseAddress = options.Intake, Timeout = TimeSpan.FromMinutes(2) };
+        Guid caseId = default;
+        for (var batch = 0; batch < 10; batch++)
+        {
+            var contacts = Enumerable.Range(batch * 100, 100)
+                .Select(i => mix.Build(i, ContactKind.Routine, time.GetUtcNow()).Contact with { ConversationId = runId })
+                .ToList();
+            using var response = await http.PostAsJsonAsync("api/contacts:batch", new { contacts }, ContactJson.Options, cancellationToken);
+            response.EnsureSuccessStatusCode();
+            var accepted = await response.Content.ReadFromJsonAsync<BatchAccepted>(ContactJson.Options, cancellationToken);
+            caseId = accepted!.Results[0].CaseId;
+        }
+
+        await platform.WaitUntilSettledAsync(TimeSpan.FromMinutes(10), cancellationToken);
+        var events = await Store.EventCountAsync(caseId, cancellationToken);
+        using var channel = GrpcChannel.ForAddress(options.History);
+        var history = new CaseHistory.CaseHistoryClient(channel);
+        var request = new GetHistoryRequest { CaseId = caseId.ToString(), PageSize = 1000 };
+        var samples = new List<double>();
+        for (var i = 0; i < 220; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            var page = await history.GetHistoryAsync(request, cancellationToken: cancellationToken);
+            if (i >= 20) samples.Add(clock.Elapsed.TotalMilliseconds); // the first 20 warm up the path
+            if (page.Events.Count < 1000) throw new InvalidOperationException($"The case has only {page.Events.Count} events in its first page.");
+        }
+
+        var read = Distribution.Of(samples);
+        Console.WriteLine($"   {events} events on the case; GetHistory(1,000) p50 {read.P50:N1} ms, p99 {read.P99:N1} ms");
+        _latencies.Add(new LatencyFigure("GetHistory, first 1,000 events of one case", read, "≤ 20 ms", read.P99 <= 20,
+            $"gRPC, {events} events on the case, 200 reads"));
+    }
+
+    private async Task ResetStatementStatisticsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var reset = _database.CreateCommand("SELECT pg_stat_statements_reset()");
+            await reset.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (PostgresException)
+        {
+            // pg_stat_statements is not installed; the report goes without the statement table.
+        }
+    }
+
+    private async Task ReadStatementStatisticsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var top = _database.CreateCommand("""
+                SELECT regexp_replace(query, '\s+', ' ', 'g'), calls, total_exec_time, mean_exec_time
+                FROM pg_stat_statements WHERE total_exec_time > $1 ORDER BY total_exec_time DESC LIMIT 10
+                """);
+            top.Parameters.AddWithValue(StatementNoiseMilliseconds);
+            await using var reader = await top.ExecuteReaderAsync(cancellationToken);
+            var statements = new List<StatementCost>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var text = reader.GetString(0);
+                statements.Add(new StatementCost(text.Length > 140 ? text[..140] + "…" : text, reader.GetInt64(1), reader.GetDouble(2), reader.GetDouble(3)));
+            }
+
+            _statements = statements;
+        }
+        catch (PostgresException)
+        {
+        }
+    }
+
+    private static double? Ratio(double value, LimitResult? limit) => limit is null ? null : value / limit.PerSecond;
+
+    private static string RunId(string phase) => $"bench-{phase}-{Guid.NewGuid():N}"[..24];
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Gave up waiting for {what} after {timeout.TotalMinutes:0} min.");
+            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+        }
+    }
+
+    public ValueTask DisposeAsync() => _database.DisposeAsync();
+
+    private sealed record BatchAccepted(List<AcceptedContact> Results);
+
+    private sealed record AcceptedContact(Guid CaseId);
+}

@@ -1,0 +1,30 @@
+using Escalation.Bench.Limits;
+using Escalation.Bench.Measuring;
+
+namespace Escalation.Bench.Report;
+
+/// <summary>Where and when the run happened, and with what.</summary>
+public sealed record RunInfo(DateTimeOffset StartedAt, string Commit, string Machine, int Cores, double MemoryGigabytes, string Runtime, string Label);
+
+/// <summary>
+/// One result with its goal. <paramref name="Limit"/> names the raw limit it is divided by (<paramref name="Ratio"/>),
+/// and <paramref name="Met"/> says whether the goal holds; null when the figure has no goal.
+/// </summary>
+public sealed record Figure(string Name, double Value, string Unit, string Goal, bool? Met, string? Limit = null, double? Ratio = null, string? Note = null);
+
+public sealed record LatencyFigure(string Name, Distribution Milliseconds, string Goal, bool? Met, string? Note = null);
+
+/// <summary>CPU seconds each process group used during a phase, and the phase's wall time: where the time goes.</summary>
+public sealed record PhaseCpu(string Phase, double WallSeconds, IReadOnlyDictionary<string, double> CpuSeconds);
+
+/// <summary>A statement's share of the database's time during the sustained run (from pg_stat_statements, when installed).</summary>
+public sealed record StatementCost(string Statement, long Calls, double TotalMilliseconds, double MeanMilliseconds);
+
+public sealed record BenchReport(
+    RunInfo Run,
+    IReadOnlyList<LimitResult> Limits,
+    IReadOnlyList<Figure> Figures,
+    IReadOnlyList<LatencyFigure> Latencies,
+    IReadOnlyDictionary<string, double> PeakResidentMegabytes,
+    IReadOnlyList<PhaseCpu> Cpu,
+    IReadOnlyList<StatementCost> TopStatements);

@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Escalation.Bench.Report;
+
+/// <summary>The report as Markdown (for people and the repository) and JSON (for comparing runs).</summary>
+public static class ReportWriter
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static string ToJson(BenchReport report) => JsonSerializer.Serialize(report, Json);
+
+    public static string ToMarkdown(BenchReport report)
+    {
+        var run = report.Run;
+        var md = new StringBuilder();
+        md.AppendLine($"# Benchmark {run.StartedAt:yyyy-MM-dd HH:mm} UTC — {run.Label}");
+        md.AppendLine();
+        md.AppendLine($"Commit `{run.Commit}` · {run.Machine}, {run.Cores} cores, {N(run.MemoryGigabytes, 0)} GiB · {run.Runtime}. " +
+                      "Everything (PostgreSQL, RabbitMQ, six services, load generator) ran on this one machine.");
+        md.AppendLine();
+
+        md.AppendLine("## Raw limits (same run)");
+        md.AppendLine();
+        md.AppendLine("| limit | per second | clients | how |");
+        md.AppendLine("|---|---:|---:|---|");
+        foreach (var limit in report.Limits)
+        {
+            md.AppendLine($"| {limit.Name} | {N(limit.PerSecond, 0)} | {limit.Clients} | {limit.Method} |");
+        }
+
+        md.AppendLine();
+        md.AppendLine("## Results");
+        md.AppendLine();
+        md.AppendLine("| figure | value | ratio to limit | goal | met |");
+        md.AppendLine("|---|---:|---:|---|:---:|");
+        foreach (var figure in report.Figures)
+        {
+            var ratio = figure.Ratio is { } r ? $"{N(100 * r, 1)} % of {figure.Limit}" : "";
+            var note = figure.Note is null ? "" : $" ({figure.Note})";
+            md.AppendLine($"| {figure.Name}{note} | {N(figure.Value, figure.Value < 100 ? 1 : 0)} {figure.Unit} | {ratio} | {figure.Goal} | {Met(figure.Met)} |");
+        }
+
+        md.AppendLine();
+        md.AppendLine("## Latency (milliseconds)");
+        md.AppendLine();
+        md.AppendLine("| measure | n | p50 | p95 | p99 | max | goal | met |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---|:---:|");
+        foreach (var latency in report.Latencies)
+        {
+            var d = latency.Milliseconds;
+            var note = latency.Note is null ? "" : $" ({latency.Note})";
+            md.AppendLine($"| {latency.Name}{note} | {d.Count} | {N(d.P50, 1)} | {N(d.P95, 1)} | {N(d.P99, 1)} | {N(d.Max, 1)} | {latency.Goal} | {Met(latency.Met)} |");
+        }
+
+        md.AppendLine();
+        md.AppendLine("## Peak resident memory under load (MB, sampled every 500 ms)");
+        md.AppendLine();
+        md.AppendLine("| service | peak RSS | goal ≤ 150 MB |");
+        md.AppendLine("|---|---:|:---:|");
+        foreach (var (service, megabytes) in report.PeakResidentMegabytes.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            md.AppendLine($"| {service} | {N(megabytes, 0)} | {Met(megabytes <= 150)} |");
+        }
+
+        md.AppendLine();
+        md.AppendLine("## Where the time goes (CPU seconds per phase; % = share of the machine's CPU time)");
+        md.AppendLine();
+        var groups = report.Cpu.SelectMany(p => p.CpuSeconds.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+        md.AppendLine($"| phase | wall s | {string.Join(" | ", groups)} |");
+        md.AppendLine($"|---|---:|{string.Concat(groups.Select(_ => "---:|"))}");
+        foreach (var phase in report.Cpu)
+        {
+            var capacity = phase.WallSeconds * run.Cores;
+            var cells = groups.Select(g => phase.CpuSeconds.TryGetValue(g, out var s) ? $"{N(s, 1)} ({N(100 * s / capacity, 0)} %)" : "");
+            md.AppendLine($"| {phase.Phase} | {N(phase.WallSeconds, 1)} | {string.Join(" | ", cells)} |");
+        }
+
+        if (report.TopStatements.Count > 0)
+        {
+            md.AppendLine();
+            md.AppendLine("## Database time by statement during the sustained run (pg_stat_statements)");
+            md.AppendLine();
+            md.AppendLine("| statement | calls | total ms | mean ms |");
+            md.AppendLine("|---|---:|---:|---:|");
+            foreach (var statement in report.TopStatements)
+            {
+                md.AppendLine($"| `{statement.Statement.Replace("|", "\\|")}` | {statement.Calls} | {N(statement.TotalMilliseconds, 0)} | {N(statement.MeanMilliseconds, 2)} |");
+            }
+        }
+
+        return md.ToString();
+    }
+
+    private static string Met(bool? met) => met switch { true => "yes", false => "**no**", null => "" };
+
+    private static string N(double value, int decimals) =>
+        double.IsNaN(value) ? "–" : value.ToString("N" + decimals, CultureInfo.InvariantCulture);
+}
