@@ -32,7 +32,9 @@ if ! running smtp-sink; then
   echo $! >"$run/pids/smtp-sink.pid"
 fi
 
-export ConnectionStrings__postgres=${ConnectionStrings__postgres:-"Host=localhost;Port=5432;Database=escalation;Username=postgres;Password=postgres"}
+# Loopback: TLS to the local Postgres (Debian turns ssl on with a snakeoil certificate) only costs CPU on both ends;
+# a remote database keeps Npgsql's default (TLS when the server offers it).
+export ConnectionStrings__postgres=${ConnectionStrings__postgres:-"Host=localhost;Port=5432;Database=escalation;Username=postgres;Password=postgres;SSL Mode=Disable"}
 export ConnectionStrings__rabbitmq=${ConnectionStrings__rabbitmq:-"amqp://guest:guest@localhost:5672/"}
 start_service() {
   local service=$1

@@ -7,7 +7,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
 bash infra/start-dependencies.sh
-export ESCALATION_POSTGRES=${ESCALATION_POSTGRES:-"Host=localhost;Port=5432;Database=postgres;Username=postgres;Password=postgres"}
+export ESCALATION_POSTGRES=${ESCALATION_POSTGRES:-"Host=localhost;Port=5432;Database=postgres;Username=postgres;Password=postgres;SSL Mode=Disable"}
 export ESCALATION_RABBITMQ=${ESCALATION_RABBITMQ:-"amqp://guest:guest@localhost:5672/"}
 export ESCALATION_RABBITMQ_MANAGEMENT=${ESCALATION_RABBITMQ_MANAGEMENT:-"http://guest:guest@localhost:15672/"}
 

@@ -13,7 +13,7 @@ var management = new Option<Uri>("--rabbitmq-management") { Description = "Rabbi
 var postgres = new Option<string>("--postgres")
 {
     Description = "PostgreSQL connection string (the platform's database)",
-    DefaultValueFactory = _ => "Host=localhost;Database=escalation;Username=postgres;Password=postgres;Maximum Pool Size=20",
+    DefaultValueFactory = _ => "Host=localhost;Database=escalation;Username=postgres;Password=postgres;SSL Mode=Disable;Maximum Pool Size=20",
 };
 var contacts = new Option<int>("--intake-contacts") { Description = "Contacts per intake run (flat out)", DefaultValueFactory = _ => 3000 };
 var rate = new Option<double?>("--sustained-rate") { Description = "Contacts/s offered in the sustained run (default: the measured AMQP intake rate)" };

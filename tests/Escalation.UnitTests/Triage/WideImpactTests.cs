@@ -24,6 +24,17 @@ public sealed class WideImpactTests
 
     private static CaseJoin Case(int minute, string product = "crm-sync") => new(Guid.NewGuid(), "integration", product, Nine.AddMinutes(minute));
 
+    [Theory]
+    [InlineData("integration", "crm-sync", true)]
+    [InlineData("outage", null, true)]
+    [InlineData("Outage", null, true)]
+    [InlineData("integration", null, false)]
+    public void Only_cases_naming_a_product_or_of_a_product_less_category_are_counted(string category, string? product, bool clusters)
+    {
+        Assert.Equal(clusters, DetectWideImpact.Clusters(category, product, Rule));
+        Assert.Equal(clusters, DetectWideImpact.Join(null, new CaseJoin(Guid.NewGuid(), category, product, Nine), Rule, Nine) is not null);
+    }
+
     [Fact]
     public void The_fifth_open_case_within_the_window_links_all_five_to_one_incident()
     {

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 
 namespace Escalation.Bench.Measuring;
@@ -69,6 +70,37 @@ public static partial class ServiceProcesses
             return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
         }
         catch (IOException) { return 0; }
+    }
+
+    /// <summary>
+    /// Stops the named services' processes (SIGSTOP) until the returned handle is disposed (SIGCONT). On a machine
+    /// shared by every service, this measures one service as if the others ran elsewhere: their work waits in
+    /// RabbitMQ and in the event store and is done once they continue.
+    /// </summary>
+    public static IDisposable Pause(IEnumerable<string> services)
+    {
+        var groups = Find();
+        var pids = services.SelectMany(s => groups.GetValueOrDefault(s) ?? []).ToList();
+        foreach (var pid in pids) Signal(pid, StopSignal);
+        return new Resumer(pids);
+    }
+
+    private const int StopSignal = 19, ContinueSignal = 18; // SIGSTOP, SIGCONT on Linux x86_64 and arm64
+
+    private static void Signal(int pid, int signal)
+    {
+        if (Kill(pid, signal) != 0) throw new InvalidOperationException($"Could not signal process {pid} (errno {Marshal.GetLastPInvokeError()}).");
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+
+    private sealed class Resumer(List<int> pids) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var pid in pids) Kill(pid, ContinueSignal);
+        }
     }
 
     [GeneratedRegex(@"Escalation\.(Intake|Triage|Routing|SlaWatch|Notification|History)\.dll")]

@@ -27,4 +27,5 @@ public sealed record BenchReport(
     IReadOnlyList<LatencyFigure> Latencies,
     IReadOnlyDictionary<string, double> PeakResidentMegabytes,
     IReadOnlyList<PhaseCpu> Cpu,
-    IReadOnlyList<StatementCost> TopStatements);
+    IReadOnlyList<StatementCost> TopStatements,
+    IReadOnlyList<string> Failures);

@@ -26,6 +26,12 @@ public static class ReportWriter
                       "Everything (PostgreSQL, RabbitMQ, six services, load generator) ran on this one machine.");
         md.AppendLine();
 
+        foreach (var failure in report.Failures)
+        {
+            md.AppendLine($"**Phase failed**: {failure}");
+            md.AppendLine();
+        }
+
         md.AppendLine("## Raw limits (same run)");
         md.AppendLine();
         md.AppendLine("| limit | per second | clients | how |");

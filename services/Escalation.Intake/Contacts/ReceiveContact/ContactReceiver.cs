@@ -58,23 +58,30 @@ public sealed partial class ContactReceiver(
     private async Task<ContactOutcome> TryReceiveAsync(InboundContact contact, string causationId, string? idempotencyKey, CancellationToken cancellationToken)
     {
         var contactKey = ReceiveContact.ContactKey(contact);
+        var conversationKey = ReceiveContact.ConversationKey(contact);
         await using var session = store.LightweightSession();
 
-        if (idempotencyKey is not null && await session.LoadAsync<IdempotencyRecord>(idempotencyKey, cancellationToken) is { } used)
+        // What intake knows of this contact, its key and its conversation: one round trip.
+        var lookups = session.CreateBatchQuery();
+        var usedKey = idempotencyKey is null ? Task.FromResult<IdempotencyRecord?>(null) : lookups.Load<IdempotencyRecord>(idempotencyKey);
+        var seenContact = lookups.Load<ReceivedContact>(contactKey);
+        var knownConversation = lookups.Load<ConversationCase>(conversationKey);
+        await lookups.Execute(cancellationToken);
+
+        if (await usedKey is { } used)
         {
             return used.ContactKey == contactKey
                 ? new ContactOutcome(used.CaseId, used.Reference, Duplicate: true)
-                : throw new IdempotencyKeyConflictException(idempotencyKey);
+                : throw new IdempotencyKeyConflictException(idempotencyKey!);
         }
 
-        if (await session.LoadAsync<ReceivedContact>(contactKey, cancellationToken) is { } seen)
+        if (await seenContact is { } seen)
         {
             return await DuplicateAsync(session, seen, idempotencyKey, cancellationToken);
         }
 
         var now = time.GetUtcNow();
-        var conversationKey = ReceiveContact.ConversationKey(contact);
-        var conversation = await session.LoadAsync<ConversationCase>(conversationKey, cancellationToken);
+        var conversation = await knownConversation;
         IEventStream<IntakeCase>? stream = null;
         if (conversation is not null)
         {

@@ -31,10 +31,16 @@ public sealed record WideImpactDecision(ImpactCluster Cluster, bool IsNew, IRead
 /// </summary>
 public static partial class DetectWideImpact
 {
+    /// <summary>
+    /// Whether cases like this one are counted at all: those naming a product, and those of categories that need none
+    /// (an outage). The rest never take the cluster's lock.
+    /// </summary>
+    public static bool Clusters(string category, string? product, WideImpactRule rule) =>
+        product is not null || rule.CategoriesWithoutProduct.Contains(category, StringComparer.OrdinalIgnoreCase);
+
     public static WideImpactDecision? Join(ImpactCluster? cluster, CaseJoin join, WideImpactRule rule, DateTimeOffset now)
     {
-        var clusters = join.Product is not null || rule.CategoriesWithoutProduct.Contains(join.Category, StringComparer.OrdinalIgnoreCase);
-        if (!clusters || cluster?.Members.Any(m => m.CaseId == join.CaseId) == true)
+        if (!Clusters(join.Category, join.Product, rule) || cluster?.Members.Any(m => m.CaseId == join.CaseId) == true)
         {
             return null;
         }
