@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -11,7 +10,7 @@ namespace Escalation.Bench.Limits;
 public static class PostgresCommitLimit
 {
     private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(1);
-    private static readonly string Payload = JsonOfLength(400);
+    private static readonly string Payload = Payloads.JsonOfLength(400);
 
     public static async Task<LimitResult> MeasureAsync(string connectionString, int clients, TimeSpan duration, CancellationToken cancellationToken)
     {
@@ -84,22 +83,5 @@ public static class PostgresCommitLimit
     {
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static string JsonOfLength(int length)
-    {
-        const string start = "{\"type\":\"ContactReceived\",\"channel\":\"Chat\",\"author\":\"Customer\",\"text\":\"";
-        const string end = "\"}";
-        return start + new string('x', length - start.Length - end.Length) + end;
-    }
-
-    /// <summary>Warm-up followed by the measured interval; operations finishing outside the interval are not counted.</summary>
-    private sealed class MeasuredWindow(TimeSpan warmup, TimeSpan duration)
-    {
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
-
-        public bool HasEnded => _clock.Elapsed >= warmup + duration;
-
-        public bool IsOpen => _clock.Elapsed is var now && now >= warmup && now < warmup + duration;
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
@@ -14,7 +13,7 @@ public static class RabbitMqConfirmLimit
     private const int OutstandingConfirmsPerPublisher = 256;
     private const ushort ConsumerPrefetch = 500;
     private static readonly TimeSpan Warmup = TimeSpan.FromSeconds(1);
-    private static readonly byte[] Body = Encoding.UTF8.GetBytes(JsonOfLength(500));
+    private static readonly byte[] Body = Encoding.UTF8.GetBytes(Payloads.JsonOfLength(500));
 
     public static async Task<(LimitResult Publish, LimitResult Consume)> MeasureAsync(Uri amqpUri, int publishers, TimeSpan duration, CancellationToken cancellationToken)
     {
@@ -100,22 +99,5 @@ public static class RabbitMqConfirmLimit
         while (pending.TryDequeue(out var publish))
             await publish;
         return confirmed;
-    }
-
-    private static string JsonOfLength(int length)
-    {
-        const string start = "{\"type\":\"ContactReceived\",\"channel\":\"Chat\",\"author\":\"Customer\",\"text\":\"";
-        const string end = "\"}";
-        return start + new string('x', length - start.Length - end.Length) + end;
-    }
-
-    /// <summary>Warm-up followed by the measured interval; operations finishing outside the interval are not counted.</summary>
-    private sealed class MeasuredWindow(TimeSpan warmup, TimeSpan duration)
-    {
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
-
-        public bool HasEnded => _clock.Elapsed >= warmup + duration;
-
-        public bool IsOpen => _clock.Elapsed is var now && now >= warmup && now < warmup + duration;
     }
 }
