@@ -32,7 +32,7 @@ public sealed class BenchmarkRun(BenchOptions options, TimeProvider time) : IAsy
     private readonly List<LimitResult> _limits = [];
     private readonly List<string> _failures = [];
     private IReadOnlyList<StatementCost> _statements = [];
-    private EventStore Store => new(_database);
+    private EventStore Store => field ??= new(_database);
 
     public async Task<BenchReport> RunAsync(RunInfo run, CancellationToken cancellationToken)
     {
@@ -45,22 +45,25 @@ public sealed class BenchmarkRun(BenchOptions options, TimeProvider time) : IAsy
         }
 
         var postgresLimit = _limits.FirstOrDefault(l => l.Name.StartsWith("PostgreSQL", StringComparison.Ordinal));
-        await platform.WaitUntilSettledAsync(TimeSpan.FromMinutes(5), cancellationToken);
+        // Between phases: the previous phase's backlog must not count against the next.
+        Task Settle() => platform.WaitUntilSettledAsync(TimeSpan.FromMinutes(10), cancellationToken);
+
+        await Settle();
         await Phase("intake alone over AMQP", () => MeasureIntakeAsync("amqp", alone: true, postgresLimit, cancellationToken));
-        await platform.WaitUntilSettledAsync(TimeSpan.FromMinutes(10), cancellationToken);
+        await Settle();
         await Phase("intake alone over HTTP", () => MeasureIntakeAsync("http", alone: true, postgresLimit, cancellationToken));
-        await platform.WaitUntilSettledAsync(TimeSpan.FromMinutes(10), cancellationToken);
+        await Settle();
         var amqpRate = await Phase("intake with the pipeline", () => MeasureIntakeAsync("amqp", alone: false, postgresLimit, cancellationToken));
-        await platform.WaitUntilSettledAsync(TimeSpan.FromMinutes(10), cancellationToken);
+        await Settle();
 
         var offered = options.SustainedContactRate ?? (amqpRate > 0 ? amqpRate : 50);
         var sustained = await Phase("sustained pipeline", () => MeasureSustainedAsync(offered, postgresLimit, cancellationToken));
         if (sustained == 0) sustained = offered; // the sustained run failed: measure latency at half the offered rate
-        await platform.WaitUntilSettledAsync(TimeSpan.FromMinutes(10), cancellationToken);
+        await Settle();
         await Phase("latency at half rate", () => MeasureLatencyAsync(sustained / 2, cancellationToken));
-        await platform.WaitUntilSettledAsync(TimeSpan.FromMinutes(10), cancellationToken);
+        await Settle();
         await Phase("feed catch-up", () => MeasureFeedAsync(cancellationToken));
-        await Phase("1,000-event history", () => MeasureHistoryReadAsync(platform, cancellationToken));
+        await Phase("1,000-event history", () => MeasureHistoryReadAsync(Settle, cancellationToken));
 
         return new BenchReport(run, _limits, _figures, _latencies, memory.PeakMegabytes, _cpu, _statements, _failures);
     }
@@ -122,7 +125,7 @@ public sealed class BenchmarkRun(BenchOptions options, TimeProvider time) : IAsy
             load = await new LoadDriver(sender, new ContactMix(runId, options.EscalatingShare), inFlight: transport == "http" ? 64 : 2000, time)
                 .RunAsync(options.IntakeContacts, ratePerSecond: null, cancellationToken);
             await WaitForAsync(async () => await Store.CountContactsAsync(from, runId, cancellationToken) >= load.Sent.Count - load.Failed,
-                TimeSpan.FromMinutes(10), $"{options.IntakeContacts} contacts recorded", cancellationToken);
+                TimeSpan.FromMilliseconds(500), TimeSpan.FromMinutes(10), $"{options.IntakeContacts} contacts recorded", cancellationToken);
         }
 
         var timelines = await Store.TimelinesAsync(from, runId, cancellationToken);
@@ -143,25 +146,11 @@ public sealed class BenchmarkRun(BenchOptions options, TimeProvider time) : IAsy
     /// </summary>
     private async Task<double> MeasureSustainedAsync(double contactRate, LimitResult? postgresLimit, CancellationToken cancellationToken)
     {
-        var runId = RunId("sustain");
         await ResetStatementStatisticsAsync(cancellationToken);
-        var from = await Store.HighestPositionAsync(cancellationToken);
-        var count = (int)(contactRate * options.SustainedFor.TotalSeconds);
-        Console.WriteLine($"   {count} contacts at {contactRate:N0}/s for {options.SustainedFor.TotalSeconds:0} s");
-        await using var sender = await SenderAsync("amqp", cancellationToken);
-        var load = await new LoadDriver(sender, new ContactMix(runId, options.EscalatingShare, seed: 2), inFlight: 2000, time)
-            .RunAsync(count, contactRate, cancellationToken);
-        var windowEnd = load.StartedAt + load.SendingTook;
-        var eventsInWindow = await Store.HighestPositionAsync(cancellationToken) - from;
-        var escalating = load.Sent.Count(s => s.Kind != ContactKind.Routine);
-
-        IReadOnlyList<CaseTimeline> timelines = [];
-        await WaitForAsync(async () =>
-        {
-            timelines = await Store.TimelinesAsync(from, runId, cancellationToken);
-            return timelines.Count(t => t.CompletedAt is not null) >= escalating;
-        }, TimeSpan.FromMinutes(10), $"{escalating} escalations routed and notified", cancellationToken);
+        var (load, timelines, eventsInWindow) = await DriveMixAsync("sustain", contactRate, options.SustainedFor, seed: 2, TimeSpan.FromMinutes(10), cancellationToken);
         await ReadStatementStatisticsAsync(cancellationToken);
+        var windowEnd = load.StartedAt + load.SendingTook;
+        var escalating = load.Sent.Count(s => s.Kind != ContactKind.Routine);
 
         var window = load.SendingTook.TotalSeconds;
         var completedInWindow = timelines.Count(t => t.CompletedAt <= windowEnd);
@@ -181,25 +170,40 @@ public sealed class BenchmarkRun(BenchOptions options, TimeProvider time) : IAsy
         return keptUp ? contactRate : completedInWindow / window / options.EscalatingShare;
     }
 
-    private async Task MeasureLatencyAsync(double contactRate, CancellationToken cancellationToken)
+    /// <summary>
+    /// The mix over AMQP at a fixed rate for <paramref name="length"/>, then waits until every escalating contact's
+    /// case is routed and notified. Also returns how many events the whole platform appended while sending.
+    /// </summary>
+    private async Task<(LoadResult Load, IReadOnlyList<CaseTimeline> Timelines, long EventsWhileSending)> DriveMixAsync(
+        string phase, double contactRate, TimeSpan length, int seed, TimeSpan completionTimeout, CancellationToken cancellationToken)
     {
-        var runId = RunId("latency");
+        var runId = RunId(phase);
         var from = await Store.HighestPositionAsync(cancellationToken);
-        var count = (int)(contactRate * options.LatencyFor.TotalSeconds);
-        Console.WriteLine($"   {count} contacts at {contactRate:N0}/s");
-        await using var tap = await RelayLagTap.StartAsync(options.Broker, cancellationToken);
-        tap.Record(true);
+        var count = (int)(contactRate * length.TotalSeconds);
+        Console.WriteLine($"   {count} contacts at {contactRate:N0}/s for {length.TotalSeconds:0} s");
         await using var sender = await SenderAsync("amqp", cancellationToken);
-        var load = await new LoadDriver(sender, new ContactMix(runId, options.EscalatingShare, seed: 3), inFlight: 2000, time)
+        var load = await new LoadDriver(sender, new ContactMix(runId, options.EscalatingShare, seed), inFlight: 2000, time)
             .RunAsync(count, contactRate, cancellationToken);
+        var eventsWhileSending = await Store.HighestPositionAsync(cancellationToken) - from;
+
         var escalating = load.Sent.Count(s => s.Kind != ContactKind.Routine);
         IReadOnlyList<CaseTimeline> timelines = [];
+        // Every 2 s: the timeline query joins all the run's events, and the database is what is being measured.
         await WaitForAsync(async () =>
         {
             timelines = await Store.TimelinesAsync(from, runId, cancellationToken);
             return timelines.Count(t => t.CompletedAt is not null) >= escalating;
-        }, TimeSpan.FromMinutes(5), $"{escalating} escalations routed and notified", cancellationToken);
+        }, TimeSpan.FromSeconds(2), completionTimeout, $"{escalating} escalations routed and notified", cancellationToken);
+        return (load, timelines, eventsWhileSending);
+    }
+
+    private async Task MeasureLatencyAsync(double contactRate, CancellationToken cancellationToken)
+    {
+        await using var tap = await RelayLagTap.StartAsync(options.Broker, cancellationToken);
+        tap.Record(true);
+        var (load, timelines, _) = await DriveMixAsync("latency", contactRate, options.LatencyFor, seed: 3, TimeSpan.FromMinutes(5), cancellationToken);
         tap.Record(false);
+        var escalating = load.Sent.Count(s => s.Kind != ContactKind.Routine);
 
         var sentAt = load.Sent.ToDictionary(s => s.ContactId, s => s.SentAt);
         var routed = timelines.Where(t => t.RoutedAt is not null).ToList();
@@ -251,7 +255,7 @@ public sealed class BenchmarkRun(BenchOptions options, TimeProvider time) : IAsy
     }
 
     /// <summary>GetHistory of one case with 1,000 events: a conversation of 1,000 contacts sent in batches of 100.</summary>
-    private async Task MeasureHistoryReadAsync(Platform platform, CancellationToken cancellationToken)
+    private async Task MeasureHistoryReadAsync(Func<Task> settle, CancellationToken cancellationToken)
     {
         var runId = RunId("history");
         var mix = new ContactMix(runId);
@@ -269,7 +273,7 @@ public sealed class BenchmarkRun(BenchOptions options, TimeProvider time) : IAsy
             caseId = accepted!.Results[0].CaseId;
         }
 
-        await platform.WaitUntilSettledAsync(TimeSpan.FromMinutes(10), cancellationToken);
+        await settle();
         var events = await Store.EventCountAsync(caseId, cancellationToken);
         using var channel = GrpcChannel.ForAddress(options.History);
         var history = new CaseHistory.CaseHistoryClient(channel);
@@ -330,13 +334,13 @@ public sealed class BenchmarkRun(BenchOptions options, TimeProvider time) : IAsy
 
     private static string RunId(string phase) => $"bench-{phase}-{Guid.NewGuid():N}"[..24];
 
-    private static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, CancellationToken cancellationToken)
+    private static async Task WaitForAsync(Func<Task<bool>> condition, TimeSpan every, TimeSpan timeout, string what, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"Gave up waiting for {what} after {timeout.TotalMinutes:0} min.");
-            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+            await Task.Delay(every, cancellationToken);
         }
     }
 

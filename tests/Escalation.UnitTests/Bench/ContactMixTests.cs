@@ -3,7 +3,6 @@ using Escalation.Contracts;
 using Escalation.Intake.Contacts.ReceiveContact;
 using Escalation.Triage.Engine;
 using Escalation.UnitTests.Triage;
-using JasperFx.Events;
 
 namespace Escalation.UnitTests.Bench;
 
@@ -17,16 +16,9 @@ public sealed class ContactMixTests
     {
         var caseId = Guid.CreateVersion7(Now);
         var recorded = ReceiveContact.Decide(null, new CaseRef(caseId, "ESC-1"), generated.Contact, Now)
-            .Select((data, index) => Wrap(caseId, data, index + 1))
+            .Select((data, index) => CaseFixtures.Stored(data, index + 1, Now, streamId: caseId, sequence: index + 1))
             .ToList();
         return TriageReplay.Run(recorded, TriageScenarioTests.Rules).Decisions;
-    }
-
-    private static IEvent Wrap(Guid caseId, object data, int version)
-    {
-        var wrapped = (IEvent)Activator.CreateInstance(typeof(Event<>).MakeGenericType(data.GetType()), data)!;
-        (wrapped.Id, wrapped.Version, wrapped.Sequence, wrapped.Timestamp, wrapped.StreamId) = (Guid.NewGuid(), version, version, Now, caseId);
-        return wrapped;
     }
 
     public static TheoryData<ContactKind> Kinds => new(Enum.GetValues<ContactKind>());

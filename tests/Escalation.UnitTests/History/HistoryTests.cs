@@ -21,13 +21,8 @@ public sealed class HistoryTests
     private static EscalationRouted Routed(string team, string? agent, DateTimeOffset at) =>
         new(CaseId, Guid.NewGuid(), team, agent, [], [], at.AddMinutes(15), 0, "m1", at);
 
-    private static IReadOnlyList<IEvent> Stream(params object[] data) => data.Select((d, i) =>
-    {
-        var e = (IEvent)Activator.CreateInstance(typeof(Event<>).MakeGenericType(d.GetType()), d)!;
-        e.Version = i + 1;
-        e.Timestamp = Now.AddMinutes(i);
-        return e;
-    }).ToList();
+    private static IReadOnlyList<IEvent> Stream(params object[] data) =>
+        data.Select((d, i) => CaseFixtures.Stored(d, i + 1, Now.AddMinutes(i))).ToList();
 
     [Fact]
     public void The_case_view_follows_escalations_owners_resolution_and_reopening()

@@ -223,12 +223,5 @@ public sealed class SlaClockTests
         Assert.Equal((ClockStatus.Paused, TimeSpan.FromMinutes(30)), (atNoon[SlaMetric.Resolution].Status, atNoon[SlaMetric.Resolution].Elapsed));
     }
 
-    private static IEvent Wrap(object data, int version, DateTimeOffset at)
-    {
-        var e = (IEvent)Activator.CreateInstance(typeof(Event<>).MakeGenericType(data.GetType()), data)!;
-        e.Version = version;
-        e.Timestamp = at;
-        e.Id = Guid.NewGuid();
-        return e;
-    }
+    private static IEvent Wrap(object data, int version, DateTimeOffset at) => CaseFixtures.Stored(data, version, at);
 }

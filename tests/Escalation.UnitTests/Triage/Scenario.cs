@@ -132,14 +132,6 @@ public sealed record Scenario(
 
     private Guid EventIdFor(int version) => new(CaseId.ToByteArray()[..12].Concat(BitConverter.GetBytes(version)).ToArray());
 
-    private IEvent Wrap(object data, int version, DateTimeOffset at)
-    {
-        var wrapper = (IEvent)Activator.CreateInstance(typeof(Event<>).MakeGenericType(data.GetType()), data)!;
-        wrapper.Id = EventIdFor(version);
-        wrapper.Version = version;
-        wrapper.Sequence = version;
-        wrapper.Timestamp = at;
-        wrapper.StreamId = CaseId;
-        return wrapper;
-    }
+    private IEvent Wrap(object data, int version, DateTimeOffset at) =>
+        CaseFixtures.Stored(data, version, at, EventIdFor(version), CaseId, sequence: version);
 }

@@ -23,10 +23,7 @@ public sealed class TriageEngineTests
             stream.Add(input);
             foreach (var decision in decisions.Where(d => TriageOutcome.Of(d)!.StimulusEventId == input.Id))
             {
-                var wrapped = (IEvent)Activator.CreateInstance(typeof(Event<>).MakeGenericType(decision.GetType()), decision)!;
-                wrapped.Id = Guid.NewGuid();
-                wrapped.Timestamp = input.Timestamp;
-                stream.Add(wrapped);
+                stream.Add(CaseFixtures.Stored(decision, 0, input.Timestamp));
             }
         }
 

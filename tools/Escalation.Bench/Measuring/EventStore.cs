@@ -31,10 +31,6 @@ public sealed class EventStore(NpgsqlDataSource dataSource)
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    /// <summary>Cases of the run that escalated and were both routed and notified about.</summary>
-    public async Task<long> CountCompletedEscalationsAsync(long after, string runId, CancellationToken cancellationToken) =>
-        (await TimelinesAsync(after, runId, cancellationToken)).Count(t => t.CompletedAt is not null);
-
     public async Task<IReadOnlyList<CaseTimeline>> TimelinesAsync(long after, string runId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""

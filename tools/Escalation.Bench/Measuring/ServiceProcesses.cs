@@ -111,15 +111,12 @@ public static partial class ServiceProcesses
 public sealed class MemorySampler : IAsyncDisposable
 {
     private readonly Dictionary<string, double> _peak = [];
-    private readonly Dictionary<string, double> _first = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
     public MemorySampler(TimeSpan interval) => _loop = SampleAsync(interval);
 
     public IReadOnlyDictionary<string, double> PeakMegabytes { get { lock (_peak) return new Dictionary<string, double>(_peak); } }
-
-    public IReadOnlyDictionary<string, double> FirstMegabytes { get { lock (_peak) return new Dictionary<string, double>(_first); } }
 
     private async Task SampleAsync(TimeSpan interval)
     {
@@ -131,7 +128,6 @@ public sealed class MemorySampler : IAsyncDisposable
             {
                 foreach (var (service, megabytes) in sample)
                 {
-                    _first.TryAdd(service, megabytes);
                     _peak[service] = Math.Max(megabytes, _peak.GetValueOrDefault(service));
                 }
             }

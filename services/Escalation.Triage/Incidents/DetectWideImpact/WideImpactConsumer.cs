@@ -39,7 +39,7 @@ public sealed partial class WideImpactConsumer(IDocumentStore store, TriageRules
         var id = ImpactCluster.IdFor(state.Category, product);
         await LockClusterAsync(session, id, context.CancellationToken);
         var cluster = await session.LoadAsync<ImpactCluster>(id, context.CancellationToken);
-        var decision = DetectWideImpact.Join(cluster, new CaseJoin(state.Id, state.Category, first.Contact.Entities.Product, first.Contact.ReceivedAt),
+        var decision = DetectWideImpact.Join(cluster, new CaseJoin(state.Id, state.Category, product, first.Contact.ReceivedAt),
             rules.WideImpact, time.GetUtcNow());
         if (decision is null)
         {
