@@ -13,7 +13,7 @@ using Npgsql;
 namespace Escalation.Bench;
 
 public sealed record BenchOptions(
-    Uri Intake, Uri Broker, Uri BrokerManagement, string Postgres, Uri History,
+    Uri Intake, Uri Broker, Uri BrokerManagement, string Postgres, Uri History, string ApiKey,
     int IntakeContacts, double? SustainedContactRate, TimeSpan SustainedFor, TimeSpan LatencyFor, TimeSpan LimitsFor,
     double EscalatingShare, string Label, bool SkipLimits);
 
@@ -41,7 +41,7 @@ public sealed class BenchmarkRun(BenchOptions options, TimeProvider time) : IAsy
 
         if (!options.SkipLimits)
         {
-            await Phase("raw limits", () => MeasureLimitsAsync(cancellationToken));
+            await Phase("raw limits at the start", () => MeasureLimitsAsync("start", cancellationToken));
         }
 
         var postgresLimit = _limits.FirstOrDefault(l => l.Name.StartsWith("PostgreSQL", StringComparison.Ordinal));
@@ -64,8 +64,15 @@ public sealed class BenchmarkRun(BenchOptions options, TimeProvider time) : IAsy
         await Settle();
         await Phase("feed catch-up", () => MeasureFeedAsync(cancellationToken));
         await Phase("1,000-event history", () => MeasureHistoryReadAsync(Settle, cancellationToken));
+        if (!options.SkipLimits)
+        {
+            // Measured again because other load on a shared machine moves them: a run whose two measurements
+            // differ much was not on a quiet machine.
+            await Settle();
+            await Phase("raw limits at the end", () => MeasureLimitsAsync("end", cancellationToken));
+        }
 
-        return new BenchReport(run, _limits, _figures, _latencies, memory.PeakMegabytes, _cpu, _statements, _failures);
+        return new BenchReport(run, _limits, _figures, _latencies, memory.Peak, _cpu, _statements, _failures);
     }
 
     /// <summary>Runs one phase, accounting its CPU; a phase that fails is reported as such and the run goes on.</summary>
@@ -93,19 +100,20 @@ public sealed class BenchmarkRun(BenchOptions options, TimeProvider time) : IAsy
 
     private Task Phase(string name, Func<Task> measure) => Phase(name, async () => { await measure(); return true; });
 
-    private async Task MeasureLimitsAsync(CancellationToken cancellationToken)
+    /// <summary>The results' ratios are to the limits measured at the start.</summary>
+    private async Task MeasureLimitsAsync(string when, CancellationToken cancellationToken)
     {
         var postgres = await PostgresCommitLimit.MeasureAsync(options.Postgres, clients: 8, options.LimitsFor, cancellationToken);
         var (publish, consume) = await RabbitMqConfirmLimit.MeasureAsync(options.Broker, publishers: 4, options.LimitsFor, cancellationToken);
-        _limits.AddRange([postgres, publish, consume]);
-        foreach (var limit in _limits)
+        foreach (var limit in new[] { postgres, publish, consume })
         {
-            Console.WriteLine($"   {limit.Name}: {limit.PerSecond:N0}/s ({limit.Method})");
+            _limits.Add(limit with { Name = $"{limit.Name} ({when})" });
+            Console.WriteLine($"   {limit.Name} ({when}): {limit.PerSecond:N0}/s ({limit.Method})");
         }
     }
 
     private async Task<IContactSender> SenderAsync(string transport, CancellationToken cancellationToken) => transport == "http"
-        ? new HttpContactSender(options.Intake, connections: 64)
+        ? new HttpContactSender(options.Intake, options.ApiKey, connections: 64)
         : await AmqpContactSender.ConnectAsync(options.Broker, channels: 4, cancellationToken);
 
     private static readonly string[] DownstreamServices = ["Triage", "Routing", "SlaWatch", "Notification", "History"];
@@ -224,7 +232,7 @@ public sealed class BenchmarkRun(BenchOptions options, TimeProvider time) : IAsy
     {
         var head = await Store.HighestPositionAsync(cancellationToken);
         var from = Math.Max(0, head - 100_000);
-        using var channel = GrpcChannel.ForAddress(options.History);
+        using var channel = PlatformClients.Grpc(options.History, options.ApiKey);
         var feed = new CaseFeed.CaseFeedClient(channel);
 
         // Each twice: the first warms the page cache and the connections; the second is reported.
@@ -260,7 +268,7 @@ public sealed class BenchmarkRun(BenchOptions options, TimeProvider time) : IAsy
         var runId = RunId("history");
         var mix = new ContactMix(runId);
         var first = mix.Build(0, ContactKind.Routine, time.GetUtcNow()).Contact;
-        using var http = new HttpClient { BaseAddress = options.Intake, Timeout = TimeSpan.FromMinutes(2) };
+        using var http = PlatformClients.Http(options.Intake, options.ApiKey, TimeSpan.FromMinutes(2));
         Guid caseId = default;
         for (var batch = 0; batch < 10; batch++)
         {
@@ -275,7 +283,7 @@ public sealed class BenchmarkRun(BenchOptions options, TimeProvider time) : IAsy
 
         await settle();
         var events = await Store.EventCountAsync(caseId, cancellationToken);
-        using var channel = GrpcChannel.ForAddress(options.History);
+        using var channel = PlatformClients.Grpc(options.History, options.ApiKey);
         var history = new CaseHistory.CaseHistoryClient(channel);
         var request = new GetHistoryRequest { CaseId = caseId.ToString(), PageSize = 1000 };
         var samples = new List<double>();

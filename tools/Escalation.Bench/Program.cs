@@ -23,16 +23,21 @@ var limitsFor = new Option<int>("--limits-seconds") { Description = "Length of e
 var share = new Option<double>("--escalating-share") { Description = "Share of contacts that escalate", DefaultValueFactory = _ => 0.3 };
 var label = new Option<string>("--label") { Description = "What this run measures (e.g. 'before', 'relay batching')", DefaultValueFactory = _ => "baseline" };
 var output = new Option<DirectoryInfo>("--out") { Description = "Where the Markdown and JSON reports go", DefaultValueFactory = _ => new DirectoryInfo("docs/benchmarks") };
+var apiKey = new Option<string>("--api-key")
+{
+    Description = "An API key with scopes contacts:submit and cases:read, and a high --contacts-per-second (or set $ESCALATION_API_KEY)",
+    DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ESCALATION_API_KEY") ?? "",
+};
 var skipLimits = new Option<bool>("--skip-limits") { Description = "Do not measure the raw limits (ratios are left out)" };
 
 var root = new RootCommand("bench: the escalation pipeline against this machine's raw PostgreSQL and RabbitMQ limits")
 {
-    intake, history, broker, management, postgres, contacts, rate, sustainedFor, latencyFor, limitsFor, share, label, output, skipLimits,
+    intake, history, broker, management, postgres, apiKey, contacts, rate, sustainedFor, latencyFor, limitsFor, share, label, output, skipLimits,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
     var options = new BenchOptions(parse.GetRequiredValue(intake), parse.GetRequiredValue(broker), parse.GetRequiredValue(management),
-        parse.GetRequiredValue(postgres), parse.GetRequiredValue(history), parse.GetValue(contacts), parse.GetValue(rate),
+        parse.GetRequiredValue(postgres), parse.GetRequiredValue(history), parse.GetRequiredValue(apiKey), parse.GetValue(contacts), parse.GetValue(rate),
         TimeSpan.FromSeconds(parse.GetValue(sustainedFor)), TimeSpan.FromSeconds(parse.GetValue(latencyFor)),
         TimeSpan.FromSeconds(parse.GetValue(limitsFor)), parse.GetValue(share), parse.GetRequiredValue(label), parse.GetValue(skipLimits));
     var run = new RunInfo(DateTimeOffset.UtcNow, Git("rev-parse --short HEAD") + (Git("status --porcelain --untracked-files=no") is "" ? "" : "+changes"),

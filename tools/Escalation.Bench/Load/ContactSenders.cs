@@ -24,13 +24,10 @@ public static class ContactJson
 }
 
 /// <summary>POST /api/contacts, the way a channel integration calls intake.</summary>
-public sealed class HttpContactSender(Uri intake, int connections) : IContactSender
+public sealed class HttpContactSender(Uri intake, string apiKey, int connections) : IContactSender
 {
-    private readonly HttpClient _http = new(new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
-    {
-        BaseAddress = intake,
-        Timeout = TimeSpan.FromSeconds(60),
-    };
+    private readonly HttpClient _http = PlatformClients.Http(intake, apiKey, TimeSpan.FromSeconds(60),
+        new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = TimeSpan.FromMinutes(10) });
 
     public string Transport => "http";
 

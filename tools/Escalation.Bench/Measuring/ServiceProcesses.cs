@@ -41,14 +41,17 @@ public static partial class ServiceProcesses
         : commandLine.Contains("beam.smp", StringComparison.Ordinal) ? "rabbitmq"
         : null;
 
-    /// <summary>CPU seconds (user + system) used so far by each group's live processes.</summary>
+    /// <summary>
+    /// CPU seconds (user + system) used so far by each group's live processes and by their children that have exited:
+    /// PostgreSQL's backends come and go, and an exited backend's time is added to the postmaster's.
+    /// </summary>
     public static Dictionary<string, double> CpuSeconds() =>
         Find().ToDictionary(group => group.Key, group => group.Value.Sum(pid => ReadCpuTicks(pid)) / TicksPerSecond);
 
-    /// <summary>Resident set size in MB of each .NET service (one process each).</summary>
-    public static Dictionary<string, double> ServiceResidentMegabytes() =>
+    /// <summary>The memory of each .NET service (one process each).</summary>
+    public static Dictionary<string, ServiceMemory> ServiceMemory() =>
         Find().Where(group => group.Key is not ("postgres" or "rabbitmq"))
-            .ToDictionary(group => group.Key, group => group.Value.Sum(ReadResidentKilobytes) / 1024.0);
+            .ToDictionary(group => group.Key, group => ReadMemory(group.Value[0]));
 
     private static long ReadCpuTicks(int pid)
     {
@@ -57,19 +60,27 @@ public static partial class ServiceProcesses
             var stat = File.ReadAllText($"/proc/{pid}/stat");
             // Fields after the command name, which is in parentheses and may contain spaces.
             var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return long.Parse(fields[11]) + long.Parse(fields[12]); // utime, stime (fields 14 and 15 of the whole line)
+            // utime, stime, cutime, cstime: fields 14 to 17 of the whole line
+            return long.Parse(fields[11]) + long.Parse(fields[12]) + long.Parse(fields[13]) + long.Parse(fields[14]);
         }
         catch (IOException) { return 0; }
     }
 
-    private static long ReadResidentKilobytes(int pid)
+    /// <summary>
+    /// Rss counts every page mapped, shared ones too (the runtime and framework assemblies every service maps); Pss
+    /// divides each shared page among the processes mapping it; Anonymous is the process's own heap and code.
+    /// </summary>
+    private static ServiceMemory ReadMemory(int pid)
     {
         try
         {
-            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+            var fields = File.ReadLines($"/proc/{pid}/smaps_rollup")
+                .Select(line => line.Split(':', 2))
+                .Where(pair => pair.Length == 2)
+                .ToDictionary(pair => pair[0], pair => long.TryParse(pair[1].Trim().Split(' ')[0], out var kilobytes) ? kilobytes / 1024.0 : 0);
+            return new ServiceMemory(fields.GetValueOrDefault("Rss"), fields.GetValueOrDefault("Pss"), fields.GetValueOrDefault("Anonymous"));
         }
-        catch (IOException) { return 0; }
+        catch (IOException) { return new ServiceMemory(0, 0, 0); }
     }
 
     /// <summary>
@@ -107,28 +118,35 @@ public static partial class ServiceProcesses
     private static partial Regex ServiceDll();
 }
 
-/// <summary>Samples each service's resident memory every interval while a run goes on, keeping the peak.</summary>
+/// <summary>A service's memory in MB (see <see cref="ServiceProcesses.ServiceMemory"/>).</summary>
+public sealed record ServiceMemory(double Rss, double Pss, double Anonymous)
+{
+    public ServiceMemory Max(ServiceMemory other) =>
+        new(Math.Max(Rss, other.Rss), Math.Max(Pss, other.Pss), Math.Max(Anonymous, other.Anonymous));
+}
+
+/// <summary>Samples each service's memory every interval while a run goes on, keeping the peak of each measure.</summary>
 public sealed class MemorySampler : IAsyncDisposable
 {
-    private readonly Dictionary<string, double> _peak = [];
+    private readonly Dictionary<string, ServiceMemory> _peak = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
     public MemorySampler(TimeSpan interval) => _loop = SampleAsync(interval);
 
-    public IReadOnlyDictionary<string, double> PeakMegabytes { get { lock (_peak) return new Dictionary<string, double>(_peak); } }
+    public IReadOnlyDictionary<string, ServiceMemory> Peak { get { lock (_peak) return new Dictionary<string, ServiceMemory>(_peak); } }
 
     private async Task SampleAsync(TimeSpan interval)
     {
         using var timer = new PeriodicTimer(interval);
         do
         {
-            var sample = ServiceProcesses.ServiceResidentMegabytes();
+            var sample = ServiceProcesses.ServiceMemory();
             lock (_peak)
             {
-                foreach (var (service, megabytes) in sample)
+                foreach (var (service, memory) in sample)
                 {
-                    _peak[service] = Math.Max(megabytes, _peak.GetValueOrDefault(service));
+                    _peak[service] = _peak.TryGetValue(service, out var peak) ? peak.Max(memory) : memory;
                 }
             }
         }

@@ -25,7 +25,7 @@ public sealed record BenchReport(
     IReadOnlyList<LimitResult> Limits,
     IReadOnlyList<Figure> Figures,
     IReadOnlyList<LatencyFigure> Latencies,
-    IReadOnlyDictionary<string, double> PeakResidentMegabytes,
+    IReadOnlyDictionary<string, ServiceMemory> PeakMemory,
     IReadOnlyList<PhaseCpu> Cpu,
     IReadOnlyList<StatementCost> TopStatements,
     IReadOnlyList<string> Failures);

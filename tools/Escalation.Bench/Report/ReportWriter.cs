@@ -66,13 +66,16 @@ public static class ReportWriter
         }
 
         md.AppendLine();
-        md.AppendLine("## Peak resident memory under load (MB, sampled every 500 ms)");
+        md.AppendLine("## Peak memory under load (MB, sampled every 500 ms)");
         md.AppendLine();
-        md.AppendLine("| service | peak RSS | goal ≤ 150 MB |");
-        md.AppendLine("|---|---:|:---:|");
-        foreach (var (service, megabytes) in report.PeakResidentMegabytes.OrderBy(p => p.Key, StringComparer.Ordinal))
+        md.AppendLine("RSS counts the runtime and framework pages all six services share in full; PSS divides them among the " +
+                      "processes; anonymous is the service's own heap, code and stacks.");
+        md.AppendLine();
+        md.AppendLine("| service | peak RSS | peak PSS | peak anonymous | RSS goal ≤ 150 MB |");
+        md.AppendLine("|---|---:|---:|---:|:---:|");
+        foreach (var (service, memory) in report.PeakMemory.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
-            md.AppendLine($"| {service} | {N(megabytes, 0)} | {Met(megabytes <= 150)} |");
+            md.AppendLine($"| {service} | {N(memory.Rss, 0)} | {N(memory.Pss, 0)} | {N(memory.Anonymous, 0)} | {Met(memory.Rss <= 150)} |");
         }
 
         md.AppendLine();
