@@ -36,6 +36,17 @@ fi
 # a remote database keeps Npgsql's default (TLS when the server offers it).
 export ConnectionStrings__postgres=${ConnectionStrings__postgres:-"Host=localhost;Port=5432;Database=escalation;Username=postgres;Password=postgres;SSL Mode=Disable"}
 export ConnectionStrings__rabbitmq=${ConnectionStrings__rabbitmq:-"amqp://guest:guest@localhost:5672/"}
+# API keys (hashed in the database; the tokens live only in .run/keys): one for this script, the CLI and the bench, and
+# one for notification to read routing's directory. Delete .run/keys after wiping the database.
+ctl() { dotnet tools/Escalation.Ctl/bin/Release/net10.0/escalationctl.dll "$@"; }
+export ESCALATION_POSTGRES="$ConnectionStrings__postgres"
+mkdir -p "$run/keys"; chmod 700 "$run/keys"
+[ -s "$run/keys/operator" ] || ctl keys issue --client demo-operator --scope contacts:submit cases:read cases:write platform:admin \
+  --contacts-per-second 100000 >"$run/keys/operator"
+[ -s "$run/keys/notification" ] || ctl keys issue --client notification --scope cases:read >"$run/keys/notification"
+export ESCALATION_API_KEY; ESCALATION_API_KEY=$(cat "$run/keys/operator")
+export Notification__DirectoryApiKey; Notification__DirectoryApiKey=$(cat "$run/keys/notification")
+
 start_service() {
   local service=$1
   running "$service" && return 0
@@ -77,7 +88,8 @@ contact=$(cat <<JSON
 JSON
 )
 echo "demo: POST /api/contacts"
-accepted=$(curl -sf -X POST http://localhost:5101/api/contacts -H 'Content-Type: application/json' -H "Idempotency-Key: $conversation" -d "$contact")
+accepted=$(curl -sf -X POST http://localhost:5101/api/contacts -H "Authorization: Bearer $ESCALATION_API_KEY" \
+  -H 'Content-Type: application/json' -H "Idempotency-Key: $conversation" -d "$contact")
 echo "  $accepted"
 case_id=$(echo "$accepted" | sed -E 's/.*"caseId":"([^"]+)".*/\1/')
 
@@ -85,3 +97,4 @@ dotnet tools/Escalation.Ctl/bin/Release/net10.0/escalationctl.dll history "$case
 mail=$(grep -l "$(echo "$accepted" | sed -E 's/.*"reference":"([^"]+)".*/\1/')" "$run"/mail/* 2>/dev/null | head -1 || true)
 [ -n "$mail" ] && echo "customer mail: $mail"
 echo "demo: services keep running; stop them with: bash infra/demo.sh stop"
+echo "demo: the operator's API key is in .run/keys/operator (export ESCALATION_API_KEY=\$(cat .run/keys/operator) for escalationctl and bench)"

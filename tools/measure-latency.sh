@@ -7,13 +7,15 @@ set -euo pipefail
 count=${1:-200}
 rate=${2:-10}
 intake=${INTAKE_URL:-http://localhost:5101}
+api_key=${ESCALATION_API_KEY:-$(cat "$(dirname "$0")/../.run/keys/operator" 2>/dev/null || true)}
+[ -n "$api_key" ] || { echo "measure-latency: set ESCALATION_API_KEY (a contacts:submit key) or run infra/demo.sh first"; exit 2; }
 export PGPASSWORD=${PGPASSWORD:-postgres}
 psql_run() { psql -h localhost -U postgres -d escalation -v ON_ERROR_STOP=1 -qtA "$@"; }
 run="load-$(date +%s)"
 
 for i in $(seq 1 "$count"); do
-  curl -sf -o /dev/null -X POST "$intake/api/contacts" -H 'Content-Type: application/json' -d @- <<JSON &
-{"contactId":"$run-$i","conversationId":"$run-$i","channel":"Chat","customer":{"id":"c-$i","tier":"Standard","language":"en","email":"c$i@example.com"},"author":"Customer","text":"I want to talk to a human","occurredAt":"$(date -u +%Y-%m-%dT%H:%M:%SZ)","category":"billing"}
+  curl -sf -o /dev/null -X POST "$intake/api/contacts" -H "Authorization: Bearer $api_key" -H 'Content-Type: application/json' -d @- <<JSON &
+{"contactId":"$run-$i","conversationId":"$run-$i","channel":"Chatbot","customer":{"id":"c-$i","tier":"Standard","language":"en","email":"c$i@example.com"},"author":"Customer","text":"I want to talk to a human","occurredAt":"$(date -u +%Y-%m-%dT%H:%M:%SZ)","category":"billing"}
 JSON
   sleep "$(awk "BEGIN{print 1/$rate}")"
 done

@@ -1,3 +1,4 @@
+using Escalation.Access;
 using Escalation.History.Admin;
 using Escalation.History.Cases;
 using Escalation.History.Cases.ReplayCase;
@@ -63,12 +64,12 @@ public static class HistorySetup
 
     public static WebApplication MapHistory(this WebApplication app)
     {
-        app.MapGrpcService<CaseHistoryService>();
-        app.MapGrpcService<CaseFeedService>();
-        app.MapGrpcService<KpiService>();
-        app.MapGrpcService<HistoryAdminService>();
-        app.MapGrpcReflectionService();
-        app.MapGrpcHealthChecksService();
+        app.MapGrpcService<CaseHistoryService>().RequireAuthorization(Scopes.CasesRead);
+        app.MapGrpcService<CaseFeedService>().RequireAuthorization(Scopes.CasesRead);
+        app.MapGrpcService<KpiService>().RequireAuthorization(Scopes.CasesRead);
+        app.MapGrpcService<HistoryAdminService>().RequireAuthorization(Scopes.PlatformAdmin);
+        app.MapGrpcReflectionService(); // any valid key
+        app.MapGrpcHealthChecksService().AllowAnonymous();
         return app;
     }
 

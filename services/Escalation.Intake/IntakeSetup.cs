@@ -29,6 +29,7 @@ public static class IntakeSetup
         builder.Services.AddSingleton(builder.Configuration.GetSection("Intake").Get<IntakeOptions>() ?? new IntakeOptions());
         builder.Services.AddSingleton<CaseReferences>();
         builder.Services.AddScoped<ContactReceiver>();
+        builder.Services.AddSingleton<ContactAdmission>();
         builder.Services.AddScoped<CaseCommandHandler>();
         builder.Services.AddOpenApi();
         return builder;

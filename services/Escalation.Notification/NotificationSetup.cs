@@ -26,7 +26,13 @@ public static class NotificationSetup
         builder.Services.AddSingleton<EmailSender>();
         builder.Services.AddHttpClient<WebhookSender>(http => http.Timeout = Timeout.InfiniteTimeSpan); // the sender applies its own timeout
         var directory = section["DirectoryAddress"] ?? throw new InvalidOperationException("Notification:DirectoryAddress (routing's base URL) is not configured.");
-        builder.Services.AddHttpClient<DirectoryClient>(http => http.BaseAddress = new Uri(directory));
+        var directoryKey = section["DirectoryApiKey"] is { Length: > 0 } key ? key : throw new InvalidOperationException(
+            "Notification:DirectoryApiKey (a key with scope cases:read, for routing's directory) is not configured.");
+        builder.Services.AddHttpClient<DirectoryClient>(http =>
+        {
+            http.BaseAddress = new Uri(directory);
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", directoryKey);
+        });
         builder.Services.AddSingleton<WakeSignal>();
         builder.AddEscalationMarten(Schema, options =>
             options.Schema.For<Delivery>().Duplicate(d => d.DueAt!).Index(d => d.TriggerEventId).Index(d => d.CaseId));

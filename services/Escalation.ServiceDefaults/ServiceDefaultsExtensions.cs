@@ -1,4 +1,6 @@
+using Escalation.ServiceDefaults.Access;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -19,7 +21,7 @@ public static class ServiceDefaultsExtensions
 
     /// <summary>
     /// OpenTelemetry (traces, metrics, logs; OTLP export when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set),
-    /// health checks, problem details and the system <see cref="TimeProvider"/>.
+    /// health checks, problem details, API key access on every endpoint and the system <see cref="TimeProvider"/>.
     /// </summary>
     public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -57,17 +59,47 @@ public static class ServiceDefaultsExtensions
             .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
 
         builder.Services.AddProblemDetails();
+        builder.AddApiKeyAccess();
         builder.Services.ConfigureHttpJsonOptions(options => ContractJson.Configure(options.SerializerOptions));
         builder.Services.AddSingleton(TimeProvider.System);
 
         return builder;
     }
 
-    /// <summary><c>/health/live</c> (the process answers) and <c>/health/ready</c> (Postgres and RabbitMQ answer).</summary>
+    /// <summary>
+    /// <c>/health/live</c> (the process answers) and <c>/health/ready</c> (Postgres and RabbitMQ answer), the only
+    /// endpoints open without an API key; and a request body over its endpoint's size limit answered as problem+json.
+    /// </summary>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains("live") });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
+        app.Use(RejectOversizedBodies);
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains("live") }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) }).AllowAnonymous();
         return app;
+    }
+
+    /// <summary>Kestrel stops reading a body past the endpoint's limit (<c>RequestSizeLimit</c>) by throwing; this says why.</summary>
+    private static async Task RejectOversizedBodies(HttpContext context, RequestDelegate next)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (BadHttpRequestException tooLarge) when (tooLarge.StatusCode == StatusCodes.Status413PayloadTooLarge && !context.Response.HasStarted)
+        {
+            context.Response.StatusCode = tooLarge.StatusCode;
+            var limit = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
+            await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+            {
+                HttpContext = context,
+                ProblemDetails =
+                {
+                    Status = tooLarge.StatusCode,
+                    Title = "Request body too large",
+                    Detail = limit is { } bytes ? $"The body exceeds this endpoint's limit of {bytes:N0} bytes." : tooLarge.Message,
+                    Extensions = { ["errors"] = new Dictionary<string, string[]> { ["body"] = [tooLarge.Message] } },
+                },
+            });
+        }
     }
 }

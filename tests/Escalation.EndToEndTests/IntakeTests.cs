@@ -112,7 +112,7 @@ public sealed class IntakeTests(PlatformFixture platform)
     {
         // A second Intake whose window is zero: any contact after the close is past it, with no waiting.
         var intake = await platform.StartExtraInstanceAsync("Intake", new Dictionary<string, string?> { ["Intake__ReopenWindow"] = "00:00:00" });
-        using var http = new HttpClient { BaseAddress = platform.HttpAddress(intake) };
+        using var http = platform.CreateClient(intake);
         var conversation = $"window-{Guid.NewGuid():N}";
         var first = await http.PostAsJsonAsync("api/contacts", Contact($"{conversation}-1", "Phone", conversation), Cancellation);
         var caseId = (await first.Content.ReadFromJsonAsync<PlatformDriver.Accepted>(Cancellation))!.CaseId;

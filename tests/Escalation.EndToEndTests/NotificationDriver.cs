@@ -10,7 +10,7 @@ namespace Escalation.EndToEndTests;
 public sealed class NotificationDriver(PlatformFixture platform)
 {
     private readonly PlatformDriver _driver = new(platform);
-    private readonly HttpClient _routing = new() { BaseAddress = platform.HttpAddress("Routing") };
+    private readonly HttpClient _routing = platform.CreateClient("Routing");
 
     public string Run { get; } = Guid.NewGuid().ToString("N")[..8];
 

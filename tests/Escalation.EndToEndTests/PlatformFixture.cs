@@ -4,8 +4,11 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Net.Http.Headers;
+using Escalation.Access;
 using Escalation.Contracts.History.V1;
 using Grpc.Net.Client;
+using Npgsql;
 
 namespace Escalation.EndToEndTests;
 
@@ -30,6 +33,19 @@ public sealed class PlatformFixture : IAsyncLifetime
     public string WorkDirectory { get; } = Directory.CreateTempSubdirectory("escalation-e2e-").FullName;
     public string MailDirectory => Path.Combine(WorkDirectory, "mail");
     public HttpClient Intake { get; private set; } = null!;
+
+    /// <summary>A key with every scope, which the suite's clients send; security tests issue narrower ones.</summary>
+    public string OperatorKey { get; private set; } = null!;
+
+    /// <summary>How long services trust a key they looked up (short here, so revocation tests do not wait 30 s).</summary>
+    public static readonly TimeSpan KeyCacheFor = TimeSpan.FromSeconds(1);
+
+    private NpgsqlDataSource? _database;
+
+    /// <summary>The platform's key table, for tests that issue, rotate and revoke keys.</summary>
+    public ApiKeyStore ApiKeys { get; private set; } = null!;
+
+    private string _notificationKey = null!;
     public WebhookReceiver Webhooks { get; private set; } = null!;
 
     /// <summary>Where every service exports its traces, logs and metrics (OTLP/gRPC).</summary>
@@ -41,6 +57,38 @@ public sealed class PlatformFixture : IAsyncLifetime
     public CaseFeed.CaseFeedClient Feed { get; private set; } = null!;
     public Kpis.KpisClient Kpis { get; private set; } = null!;
     public HistoryAdmin.HistoryAdminClient HistoryAdmin { get; private set; } = null!;
+
+    /// <summary>An HTTP client for a service that sends <paramref name="apiKey"/> (the operator's key by default; "" for none).</summary>
+    public HttpClient CreateClient(string service, string? apiKey = null)
+    {
+        var http = new HttpClient { BaseAddress = HttpAddress(service) };
+        if ((apiKey ?? OperatorKey) is { Length: > 0 } key)
+        {
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+
+        return http;
+    }
+
+    /// <summary>A channel to History's gRPC endpoint that sends <paramref name="apiKey"/> on every call ("" for none).</summary>
+    public GrpcChannel CreateHistoryChannel(string apiKey) => GrpcChannel.ForAddress(HistoryGrpcAddress, new GrpcChannelOptions
+    {
+        HttpHandler = new BearerHandler(apiKey) { InnerHandler = new SocketsHttpHandler() },
+    });
+
+    /// <summary>gRPC over plain HTTP/2 refuses call credentials, so the key goes in through a handler.</summary>
+    private sealed class BearerHandler(string apiKey) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (apiKey.Length > 0)
+            {
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+            }
+
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
 
     /// <summary>History's gRPC address (for the ops CLI).</summary>
     public string HistoryGrpcAddress => $"http://127.0.0.1:{_grpcPort}";
@@ -61,6 +109,13 @@ public sealed class PlatformFixture : IAsyncLifetime
         WriteSlaDrillPolicy();
         WriteTriageRulesLibrary();
 
+        _database = NpgsqlDataSource.Create(Infrastructure.PostgresConnectionString);
+        ApiKeys = new ApiKeyStore(_database);
+        await ApiKeys.EnsureSchemaAsync(CancellationToken.None);
+        OperatorKey = (await ApiKeys.IssueAsync("e2e-operator", Scopes.All, channel: null, requestsPerSecond: 1_000_000, expiresAt: null,
+            DateTimeOffset.UtcNow, CancellationToken.None)).Token;
+        _notificationKey = (await ApiKeys.IssueAsync("notification", [Scopes.CasesRead], null, null, null, DateTimeOffset.UtcNow, CancellationToken.None)).Token;
+
         // Intake first: its schema migration creates the shared events schema; the rest then start together.
         StartService("Intake", grpcPort);
         await WaitUntilReadyAsync("Intake");
@@ -71,8 +126,8 @@ public sealed class PlatformFixture : IAsyncLifetime
 
         await Task.WhenAll(Services.Skip(1).Select(WaitUntilReadyAsync));
 
-        Intake = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_httpPorts["Intake"]}/") };
-        _historyChannel = GrpcChannel.ForAddress(HistoryGrpcAddress);
+        Intake = CreateClient("Intake");
+        _historyChannel = CreateHistoryChannel(OperatorKey);
         History = new CaseHistory.CaseHistoryClient(_historyChannel);
         Feed = new CaseFeed.CaseFeedClient(_historyChannel);
         Kpis = new Kpis.KpisClient(_historyChannel);
@@ -94,6 +149,11 @@ public sealed class PlatformFixture : IAsyncLifetime
 
         Intake?.Dispose();
         _historyChannel?.Dispose();
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+
         if (Webhooks is not null)
         {
             await Webhooks.DisposeAsync();
@@ -228,6 +288,8 @@ public sealed class PlatformFixture : IAsyncLifetime
         start.Environment["Notification__Smtp__Port"] = _smtpPort.ToString();
         start.Environment["Notification__DirectoryAddress"] = $"http://127.0.0.1:{_httpPorts["Routing"]}/";
         start.Environment["Notification__Webhooks__SigningSecrets__0"] = WebhookReceiver.Secret;
+        start.Environment["Notification__DirectoryApiKey"] = _notificationKey;
+        start.Environment["Access__CacheFor"] = KeyCacheFor.ToString();
         foreach (var (key, value) in NotificationDrill)
         {
             start.Environment[$"Notification__{key}"] = value;

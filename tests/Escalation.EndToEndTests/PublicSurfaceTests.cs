@@ -35,8 +35,9 @@ public sealed class PublicSurfaceTests(PlatformFixture platform)
     [Fact]
     public async Task History_answers_gRPC_health_and_lists_its_services_by_reflection()
     {
-        using var channel = GrpcChannel.ForAddress(platform.HistoryGrpcAddress);
-        var health = await new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest(), cancellationToken: Cancellation);
+        using var anonymous = platform.CreateHistoryChannel(apiKey: ""); // health needs no key
+        var health = await new Health.HealthClient(anonymous).CheckAsync(new HealthCheckRequest(), cancellationToken: Cancellation);
+        using var channel = platform.CreateHistoryChannel(platform.OperatorKey);
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
 
         using var reflection = new ServerReflection.ServerReflectionClient(channel).ServerReflectionInfo(cancellationToken: Cancellation);

@@ -9,7 +9,7 @@ namespace Escalation.EndToEndTests;
 public sealed class RoutingEndToEndTests(PlatformFixture platform)
 {
     private readonly PlatformDriver _driver = new(platform);
-    private readonly HttpClient _routing = new() { BaseAddress = platform.HttpAddress("Routing") };
+    private readonly HttpClient _routing = platform.CreateClient("Routing");
     private readonly string _run = Guid.NewGuid().ToString("N")[..8];
     private readonly ITestOutputHelper _output = TestContext.Current.TestOutputHelper!;
 
@@ -268,7 +268,7 @@ public sealed class RoutingEndToEndTests(PlatformFixture platform)
 
         await PutCellAsync(skill, team);
         var contacts = Enumerable.Range(0, Escalations).Select(i => AskingForAPerson($"load-{i}", skill)).ToList();
-        using var intake = new HttpClient { BaseAddress = platform.HttpAddress("Intake") };
+        using var intake = platform.CreateClient("Intake");
         var posts = contacts.Chunk(100).Select(chunk => intake.PostAsJsonAsync("api/contacts:batch", new { contacts = chunk }, TestContext.Current.CancellationToken));
         Assert.All(await Task.WhenAll(posts), response => Assert.True(response.IsSuccessStatusCode));
 

@@ -82,7 +82,7 @@ public sealed class SlaEndToEndTests(PlatformFixture platform)
     public async Task Many_clocks_due_within_a_minute_each_fire_once_and_lateness_is_reported()
     {
         var count = int.TryParse(Environment.GetEnvironmentVariable("ESCALATION_SLA_CLOCKS"), out var n) ? n : 200;
-        using var intake = new HttpClient { BaseAddress = platform.HttpAddress("Intake") };
+        using var intake = platform.CreateClient("Intake");
         // Load shaping, not waiting for a condition: 20 new cases a second, so the clocks fall due spread over the run
         // (1,000 clocks within 50 s) as they would in production, instead of all in the same instant.
         using var pace = new PeriodicTimer(TimeSpan.FromSeconds(1));

@@ -3,10 +3,11 @@ using System.CommandLine.Parsing;
 
 namespace Escalation.Ctl;
 
-/// <summary>The options every command takes: where History's gRPC endpoint is and whether to print JSON.</summary>
+/// <summary>The options every command takes: where History's gRPC endpoint is, the API key, and whether to print JSON.</summary>
 internal sealed class GlobalOptions
 {
     private const string HistoryUrlVariable = "ESCALATION_HISTORY_URL";
+    private const string ApiKeyVariable = "ESCALATION_API_KEY";
     private const string DefaultHistoryUrl = "http://localhost:5107";
 
     public Option<Uri> HistoryUrl { get; } = new("--history-url")
@@ -20,6 +21,14 @@ internal sealed class GlobalOptions
             : new Uri(DefaultHistoryUrl),
     };
 
+    public Option<string?> ApiKey { get; } = new("--api-key")
+    {
+        Description = $"An API key with scope cases:read (platform:admin for projections and rebuild); or set ${ApiKeyVariable}",
+        HelpName = "key",
+        Recursive = true,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(ApiKeyVariable),
+    };
+
     public Option<bool> Json { get; } = new("--json")
     {
         Description = "Print JSON instead of tables: one document, or one object per line for streams",
@@ -29,6 +38,7 @@ internal sealed class GlobalOptions
     public void AddTo(RootCommand root)
     {
         root.Options.Add(HistoryUrl);
+        root.Options.Add(ApiKey);
         root.Options.Add(Json);
     }
 

@@ -14,7 +14,10 @@ internal static class HistoryService
         Func<GrpcChannel, Output, Task<int>> run)
     {
         var output = new Output(parse.GetValue(globals.Json));
-        using var channel = GrpcChannel.ForAddress(parse.GetRequiredValue(globals.HistoryUrl));
+        using var channel = GrpcChannel.ForAddress(parse.GetRequiredValue(globals.HistoryUrl), new GrpcChannelOptions
+        {
+            HttpHandler = new BearerKeyHandler(parse.GetValue(globals.ApiKey)) { InnerHandler = new SocketsHttpHandler() },
+        });
         try
         {
             return await run(channel, output);
@@ -26,6 +29,11 @@ internal static class HistoryService
         catch (RpcException failure)
         {
             Console.Error.WriteLine(Describe(failure));
+            if (failure.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied)
+            {
+                Console.Error.WriteLine("escalationctl: pass an API key with the needed scope as --api-key or $ESCALATION_API_KEY.");
+            }
+
             return failure.StatusCode == StatusCode.InvalidArgument ? ExitCodes.BadUsage : ExitCodes.Failed;
         }
     }
@@ -40,5 +48,19 @@ internal static class HistoryService
         return cause is null
             ? $"escalationctl: {failure.StatusCode}: {failure.Status.Detail}"
             : $"escalationctl: {failure.StatusCode}: {failure.Status.Detail} ({cause})";
+    }
+}
+
+/// <summary>Sends the API key on every call (gRPC over plain HTTP/2 refuses call credentials, so a handler adds it).</summary>
+internal sealed class BearerKeyHandler(string? apiKey) : DelegatingHandler
+{
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (!string.IsNullOrEmpty(apiKey))
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
+        }
+
+        return base.SendAsync(request, cancellationToken);
     }
 }

@@ -4,7 +4,7 @@ using Escalation.Ctl;
 using Escalation.Ctl.Commands;
 
 var globals = new GlobalOptions();
-var root = new RootCommand("escalationctl: ops CLI over History's gRPC API (case histories, past state, triage replays, the event feed, KPIs, projections)")
+var root = new RootCommand("escalationctl: ops CLI over History's gRPC API (case histories, past state, triage replays, the event feed, KPIs, projections) and the API keys")
 {
     HistoryCommand.Create(globals),
     CaseCommand.Create(globals),
@@ -14,6 +14,7 @@ var root = new RootCommand("escalationctl: ops CLI over History's gRPC API (case
     KpiCommand.Create(globals),
     ProjectionsCommand.Create(globals),
     RebuildCommand.Create(globals),
+    KeysCommand.Create(globals),
 };
 globals.AddTo(root);
 

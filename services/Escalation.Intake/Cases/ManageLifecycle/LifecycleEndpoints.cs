@@ -1,3 +1,4 @@
+using Escalation.Access;
 using Escalation.Contracts;
 using Escalation.Contracts.Intake;
 using Escalation.ServiceDefaults;
@@ -52,7 +53,7 @@ public static class LifecycleEndpoints
                     body => commandKey(toCommand(caseId, body)),
                     body => (state, now) => decide(state, toCommand(caseId, body), now), ct))
             .Accepts<TRequest>("application/json")
-            .WithName(name)
+            .WithName(name).RequireAuthorization(Scopes.CasesWrite)
             .WithSummary(summary)
             .Produces<CommandAccepted>(StatusCodes.Status202Accepted)
             .ProducesValidationProblem()

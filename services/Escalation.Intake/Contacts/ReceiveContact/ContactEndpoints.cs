@@ -1,5 +1,7 @@
+using Escalation.Access;
 using Escalation.Contracts.Intake;
 using Escalation.ServiceDefaults;
+using Escalation.ServiceDefaults.Access;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Escalation.Intake.Contacts.ReceiveContact;
@@ -20,27 +22,38 @@ public static class ContactEndpoints
 {
     public const int MaxIdempotencyKeyLength = 200;
 
+    /// <summary>Room for a contact at its longest text, escaped: a larger body is refused with 413 before it is read.</summary>
+    public const long MaxContactBodyBytes = 256 * 1024;
+
+    public const long MaxBatchBodyBytes = 4 * 1024 * 1024;
+
     public static IEndpointRouteBuilder MapReceiveContact(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/contacts", ReceiveAsync)
-            .WithName("ReceiveContact")
+            .WithName("ReceiveContact").RequireAuthorization(Scopes.ContactsSubmit)
             .WithSummary("Record one contact (a message of a conversation) from a channel.")
             .WithDescription("Validates the contact, opens a case for a new conversation or appends to its open case. " +
-                "Idempotent per (channel, contactId) and per Idempotency-Key: a repeat returns the same case with duplicate=true.")
+                "Idempotent per (channel, contactId) and per Idempotency-Key: a repeat returns the same case with duplicate=true. " +
+                "Needs an API key with scope contacts:submit; a channel's key only submits contacts of its channel (403), and each " +
+                "key is limited in contacts per second (429 with Retry-After). Bodies over 256 KiB are refused (413).")
             .Accepts<InboundContact>("application/json")
+            .WithMetadata(new RequestSizeLimitAttribute(MaxContactBodyBytes))
             .Produces<ContactAccepted>(StatusCodes.Status202Accepted)
             .ProducesValidationProblem()
+            .ProducesAccessProblems()
             .ProducesProblem(StatusCodes.Status409Conflict);
 
         app.MapPost("/api/contacts:batch", ReceiveBatchAsync)
-            .WithName("ReceiveContactBatch")
+            .WithName("ReceiveContactBatch").RequireAuthorization(Scopes.ContactsSubmit)
             .WithSummary($"Record up to {ContactLimits.MaxBatchSize} contacts in one request, in order.")
             .WithDescription("All or nothing on validation: if any contact is invalid, the response names each field at fault " +
                 "(contacts[i].field) and nothing is recorded. Each contact is deduplicated as in POST /api/contacts; an " +
-                "Idempotency-Key identifies the whole batch.")
+                "Idempotency-Key identifies the whole batch. Each contact counts against the key's contacts per second; bodies over 4 MiB are refused (413).")
             .Accepts<ContactBatch>("application/json")
+            .WithMetadata(new RequestSizeLimitAttribute(MaxBatchBodyBytes))
             .Produces<ContactBatchAccepted>(StatusCodes.Status202Accepted)
             .ProducesValidationProblem()
+            .ProducesAccessProblems()
             .ProducesProblem(StatusCodes.Status409Conflict);
 
         var schema = InboundContactSchema.Generate();
@@ -55,10 +68,16 @@ public static class ContactEndpoints
         HttpRequest request,
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
         ContactReceiver receiver,
+        ContactAdmission admission,
         TimeProvider time,
         HttpContext http,
         CancellationToken cancellationToken)
     {
+        if (admission.TryAdmit(http.User, contacts: 1, http.Response) is { } tooMany)
+        {
+            return tooMany;
+        }
+
         var (contact, errors) = await JsonBody.ReadAsync<InboundContact>(request, cancellationToken);
         if (errors.Count == 0)
         {
@@ -70,6 +89,11 @@ public static class ContactEndpoints
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
+        }
+
+        if (ContactAdmission.ChannelViolations(http.User, [contact!], fieldPrefix: "") is { Count: > 0 } wrongChannel)
+        {
+            return WrongChannel(wrongChannel);
         }
 
         try
@@ -91,6 +115,10 @@ public static class ContactEndpoints
         }
     }
 
+    private static IResult WrongChannel(Dictionary<string, string[]> violations) =>
+        TypedResults.Problem("This API key is bound to another channel.", statusCode: StatusCodes.Status403Forbidden,
+            title: "Wrong channel for this API key", extensions: new Dictionary<string, object?> { ["errors"] = violations });
+
     private static IResult KeyReused(IdempotencyKeyConflictException conflict) =>
         TypedResults.Problem(conflict.Message, statusCode: StatusCodes.Status409Conflict, title: "Idempotency-Key reused");
 
@@ -98,6 +126,7 @@ public static class ContactEndpoints
         HttpRequest request,
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
         ContactReceiver receiver,
+        ContactAdmission admission,
         TimeProvider time,
         HttpContext http,
         CancellationToken cancellationToken)
@@ -132,6 +161,16 @@ public static class ContactEndpoints
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
+        }
+
+        if (ContactAdmission.ChannelViolations(http.User, contacts!.Select(c => c!).ToList(), fieldPrefix: "contacts") is { Count: > 0 } wrongChannel)
+        {
+            return WrongChannel(wrongChannel);
+        }
+
+        if (admission.TryAdmit(http.User, contacts!.Count, http.Response) is { } tooMany)
+        {
+            return tooMany;
         }
 
         try

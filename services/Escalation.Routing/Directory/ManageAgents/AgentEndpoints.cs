@@ -1,3 +1,4 @@
+using Escalation.Access;
 using Escalation.Contracts;
 using Escalation.Routing.Escalations;
 using Escalation.Routing.Escalations.OfferQueued;
@@ -44,7 +45,7 @@ public static class AgentEndpoints
                 return existing is null ? Results.Created($"/api/routing/agents/{agentId}", profile) : Results.Ok(profile);
             })
             .Accepts<AgentRequest>("application/json")
-            .WithName("PutAgent").WithSummary("Create or replace an agent's profile: team, tier, role, skills, languages, shift, capacity, performance.")
+            .WithName("PutAgent").RequireAuthorization(Scopes.PlatformAdmin).WithSummary("Create or replace an agent's profile: team, tier, role, skills, languages, shift, capacity, performance.")
             .Produces<AgentProfile>(StatusCodes.Status201Created).Produces<AgentProfile>().ProducesValidationProblem();
 
         agents.MapPut("/{agentId}/availability", async (string agentId, HttpRequest request, IDocumentStore store, QueueDispatcher queues, CancellationToken ct) =>
@@ -69,14 +70,14 @@ public static class AgentEndpoints
                 return Results.Ok(agent);
             })
             .Accepts<AvailabilityRequest>("application/json")
-            .WithName("PutAgentAvailability").WithSummary("Turn an agent's availability on or off; turning it on offers the team's queue again.")
+            .WithName("PutAgentAvailability").RequireAuthorization(Scopes.CasesWrite).WithSummary("Turn an agent's availability on or off; turning it on offers the team's queue again.")
             .Produces<AgentProfile>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound);
 
         agents.MapGet("/{agentId}", async (string agentId, IQuerySession session, CancellationToken ct) =>
                 await session.LoadAsync<AgentProfile>(agentId, ct) is { } agent
                     ? Results.Ok((await ViewsAsync(session, [agent], ct))[0])
                     : Results.Problem($"No agent {agentId}.", statusCode: StatusCodes.Status404NotFound, title: "No such agent"))
-            .WithName("GetAgent").WithSummary("An agent's profile and current load.")
+            .WithName("GetAgent").RequireAuthorization(Scopes.CasesRead).WithSummary("An agent's profile and current load.")
             .Produces<AgentView>().ProducesProblem(StatusCodes.Status404NotFound);
 
         agents.MapGet("", async (string? team, IQuerySession session, CancellationToken ct) =>
@@ -89,7 +90,7 @@ public static class AgentEndpoints
 
                 return Results.Ok(await ViewsAsync(session, await query.OrderBy(a => a.Id).Take(1000).ToListAsync(ct), ct));
             })
-            .WithName("ListAgents").WithSummary("Agents (optionally of one team) with their current loads.")
+            .WithName("ListAgents").RequireAuthorization(Scopes.CasesRead).WithSummary("Agents (optionally of one team) with their current loads.")
             .Produces<IReadOnlyList<AgentView>>();
         return app;
     }

@@ -1,3 +1,4 @@
+using Escalation.Access;
 using Escalation.Contracts.Directory;
 using Escalation.ServiceDefaults;
 using Marten;
@@ -33,14 +34,14 @@ public static class TeamContactEndpoints
                 return existed ? Results.Ok(contacts) : Results.Created($"/api/routing/teams/{team}/contacts", contacts);
             })
             .Accepts<TeamContactsRequest>("application/json")
-            .WithName("PutTeamContacts").WithSummary("Create or replace how a team is reached: mailbox, webhook, extra stakeholders, on-call.")
+            .WithName("PutTeamContacts").RequireAuthorization(Scopes.PlatformAdmin).WithSummary("Create or replace how a team is reached: mailbox, webhook, extra stakeholders, on-call.")
             .Produces<TeamContacts>(StatusCodes.Status201Created).Produces<TeamContacts>().ProducesValidationProblem();
 
         teams.MapGet("/{team}/contacts", async (string team, IQuerySession session, CancellationToken ct) =>
                 await session.LoadAsync<TeamContacts>(team, ct) is { } contacts
                     ? Results.Ok(contacts)
                     : Results.Problem($"Team {team} has no contacts.", statusCode: StatusCodes.Status404NotFound, title: "No such team contacts"))
-            .WithName("GetTeamContacts").WithSummary("The contacts stored for a team.")
+            .WithName("GetTeamContacts").RequireAuthorization(Scopes.CasesRead).WithSummary("The contacts stored for a team.")
             .Produces<TeamContacts>().ProducesProblem(StatusCodes.Status404NotFound);
 
         teams.MapGet("/{team}/recipients", async (string team, IQuerySession session, CancellationToken ct) =>
@@ -49,7 +50,7 @@ public static class TeamContactEndpoints
                 var agents = await session.Query<AgentProfile>().Where(a => a.Team == team).ToListAsync(ct);
                 return Results.Ok(TeamContacts.Recipients(team, contacts, agents));
             })
-            .WithName("GetTeamRecipients")
+            .WithName("GetTeamRecipients").RequireAuthorization(Scopes.CasesRead)
             .WithSummary("Everyone notification may tell about the team's escalations: mailbox, webhook, stakeholders (leads, managers, extra addresses), on-call and agents with an address. A team nobody configured has empty lists.")
             .Produces<TeamRecipients>();
         return app;

@@ -1,3 +1,4 @@
+using Escalation.Access;
 using Escalation.Routing.Escalations.OfferQueued;
 using Escalation.Routing.Matrix;
 using Escalation.ServiceDefaults;
@@ -22,7 +23,7 @@ public static class AgentActionEndpoints
                 await session.LoadAsync<Assignment>(escalationId, ct) is { } a
                     ? Results.Ok(EscalationView.Of(a))
                     : Results.Problem($"No escalation {escalationId}.", statusCode: StatusCodes.Status404NotFound, title: "No such escalation"))
-            .WithName("GetEscalation").WithSummary("Who holds the escalation, its status and acknowledgement deadline.")
+            .WithName("GetEscalation").RequireAuthorization(Scopes.CasesRead).WithSummary("Who holds the escalation, its status and acknowledgement deadline.")
             .Produces<EscalationView>().ProducesProblem(StatusCodes.Status404NotFound);
 
         Map<AcknowledgeRequest>(escalations, "/acknowledge", "AcknowledgeEscalation",
@@ -102,7 +103,7 @@ public static class AgentActionEndpoints
                 return Results.Ok(EscalationView.Of(decision.Assignment));
             })
             .Accepts<TBody>("application/json")
-            .WithName(name)
+            .WithName(name).RequireAuthorization(Scopes.CasesWrite)
             .WithSummary(summary)
             .Produces<EscalationView>()
             .ProducesValidationProblem()

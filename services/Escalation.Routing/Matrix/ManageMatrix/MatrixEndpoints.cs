@@ -1,3 +1,4 @@
+using Escalation.Access;
 using Escalation.Contracts;
 using Escalation.ServiceDefaults;
 using Marten;
@@ -38,12 +39,12 @@ public static class MatrixEndpoints
                 return Results.Ok(cell);
             })
             .Accepts<MatrixCellRequest>("application/json")
-            .WithName("PutMatrixCell").WithSummary("Set the team (and overflow team, acknowledgement deadline) for a category at a tier.")
+            .WithName("PutMatrixCell").RequireAuthorization(Scopes.PlatformAdmin).WithSummary("Set the team (and overflow team, acknowledgement deadline) for a category at a tier.")
             .Produces<MatrixCell>().ProducesValidationProblem();
 
         matrix.MapGet("", async (IQuerySession session, CancellationToken ct) =>
                 Results.Ok(await session.Query<MatrixCell>().OrderBy(c => c.Id).ToListAsync(ct)))
-            .WithName("GetMatrix").WithSummary("Every cell of the escalation matrix (categories without a cell go to the tier's default team).")
+            .WithName("GetMatrix").RequireAuthorization(Scopes.CasesRead).WithSummary("Every cell of the escalation matrix (categories without a cell go to the tier's default team).")
             .Produces<IReadOnlyList<MatrixCell>>();
         return app;
     }
