@@ -12,4 +12,9 @@ export ESCALATION_RABBITMQ=${ESCALATION_RABBITMQ:-"amqp://guest:guest@localhost:
 export ESCALATION_RABBITMQ_MANAGEMENT=${ESCALATION_RABBITMQ_MANAGEMENT:-"http://guest:guest@localhost:15672/"}
 
 bash infra/build.sh Release
-dotnet test --solution Escalation.Platform.sln -c Release --no-build --no-progress
+rm -f TestResults/fault-drills.md
+status=0
+dotnet test --solution Escalation.Platform.sln -c Release --no-build --no-progress || status=$?
+# The fault drills (PlatformFaultTests) write what they measured; print it with the run.
+[ -f TestResults/fault-drills.md ] && { echo "Fault drills:"; cat TestResults/fault-drills.md; }
+exit $status

@@ -42,6 +42,8 @@ public static class HistorySetup
         // Publish-only: the relay is the one producer of case events on the bus.
         builder.AddEscalationBus("history");
         builder.Services.AddSingleton<RelayLease>();
+        builder.Services.AddSingleton<RelayHealth>();
+        builder.Services.AddHealthChecks().AddCheck<RelayHealth>(RelayHealth.Name, tags: RelayHealth.Tags);
         builder.Services.AddSingleton<CaseReferences>();
         builder.Services.AddSingleton<RunningDaemon>();
         builder.Services.AddHostedService<RelayLeader>();

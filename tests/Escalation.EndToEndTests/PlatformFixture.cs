@@ -178,6 +178,9 @@ public sealed class PlatformFixture : IAsyncLifetime
     /// <summary>Category whose SLA targets are seconds (first response 6 s, 24×7), for tests that wait for warnings and breaches.</summary>
     public const string SlaDrillCategory = "sla-drill";
 
+    /// <summary>The drill category's first-response target.</summary>
+    public static readonly TimeSpan SlaDrillFirstResponse = TimeSpan.FromSeconds(6);
+
     private string SlaPolicyPath => Path.Combine(WorkDirectory, "sla-policy.e2e.json");
 
     /// <summary>The shipped SLA policy plus drill targets for <see cref="SlaDrillCategory"/>.</summary>
@@ -190,7 +193,7 @@ public sealed class PlatformFixture : IAsyncLifetime
             targets.Add(new JsonObject
             {
                 ["priority"] = priority, ["tier"] = null, ["category"] = SlaDrillCategory, ["calendar"] = "24x7",
-                ["firstResponse"] = "00:00:06", ["nextResponse"] = "00:00:06", ["resolution"] = "01:00:00", ["escalationAcknowledgement"] = "00:00:06",
+                ["firstResponse"] = SlaDrillFirstResponse.ToString(), ["nextResponse"] = "00:00:06", ["resolution"] = "01:00:00", ["escalationAcknowledgement"] = "00:00:06",
             });
         }
 

@@ -30,13 +30,14 @@ public sealed partial class CaseEventRelay : SubscriptionBase
     private readonly CaseReferences _references;
     private readonly TimeProvider _time;
     private readonly ILogger<CaseEventRelay> _logger;
+    private readonly RelayHealth _health;
     private readonly Histogram<double> _lag;
     private long _publishedThrough;
 
     public CaseEventRelay(IBus bus, RelayLease lease, RelayOptions options, CaseReferences references, HighWaterMark highWaterMark, TimeProvider time,
-        IMeterFactory meters, ILogger<CaseEventRelay> logger)
+        IMeterFactory meters, RelayHealth health, ILogger<CaseEventRelay> logger)
     {
-        (_bus, _lease, _options, _references, _time, _logger) = (bus, lease, options, references, time, logger);
+        (_bus, _lease, _options, _references, _time, _health, _logger) = (bus, lease, options, references, time, health, logger);
         var meter = meters.Create(Telemetry.MeterNames[0]);
         _lag = meter.CreateHistogram<double>("escalation.relay.lag", "ms", "From an event's commit to the broker's confirm of its publish");
         // Only the leading instance has published anything; a standby reports no backlog rather than a wrong one.
@@ -99,6 +100,7 @@ public sealed partial class CaseEventRelay : SubscriptionBase
 
         for (var attempt = 1; ; attempt++)
         {
+            _health.Publishing();
             try
             {
                 await _bus.Publish(@event.Data, @event.Data.GetType(), publish =>
@@ -115,10 +117,13 @@ public sealed partial class CaseEventRelay : SubscriptionBase
                 }, cancellationToken);
                 _lag.Record((_time.GetUtcNow() - @event.Timestamp).TotalMilliseconds,
                     new KeyValuePair<string, object?>(CaseTelemetry.EventType, @event.EventType.Name));
+                _health.Published();
                 return;
             }
-            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+            catch (Exception exception)
             {
+                _health.PublishFailed(exception);
+                if (cancellationToken.IsCancellationRequested) throw;
                 var delay = RetryDelay(attempt);
                 LogPublishFailed(exception, @event.Sequence, attempt, delay.TotalMilliseconds);
                 await Task.Delay(delay, _time, cancellationToken);

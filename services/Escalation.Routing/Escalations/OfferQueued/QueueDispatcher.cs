@@ -36,8 +36,15 @@ public sealed partial class QueueDispatcher(IDocumentStore store, RoutingSetting
             if (await Task.WhenAny(signal, sweep) == sweep)
             {
                 sweep = Task.Delay(SweepEvery, time, stoppingToken);
-                await using var query = store.QuerySession();
-                Offer(await query.Query<Assignment>().Where(a => a.Status == AssignmentStatus.Queued).Select(a => a.Team).Distinct().ToListAsync(stoppingToken));
+                try
+                {
+                    await using var query = store.QuerySession();
+                    Offer(await query.Query<Assignment>().Where(a => a.Status == AssignmentStatus.Queued).Select(a => a.Team).Distinct().ToListAsync(stoppingToken));
+                }
+                catch (Exception error) when (!stoppingToken.IsCancellationRequested)
+                {
+                    LogSweepFailed(error); // the database is away; the next sweep tries again (a throw here would stop the host)
+                }
             }
 
             while (_teams.Reader.TryRead(out var team))
@@ -110,4 +117,7 @@ public sealed partial class QueueDispatcher(IDocumentStore store, RoutingSetting
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Offering the queue of {Team} failed; the next sweep tries again")]
     private partial void LogOfferFailed(Exception error, string team);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sweeping the team queues failed; the next sweep tries again")]
+    private partial void LogSweepFailed(Exception error);
 }
