@@ -32,6 +32,7 @@ public static class HistorySetup
                 options.Projections.SlowPollingTime = TimeSpan.FromMilliseconds(relay.SlowPollingMilliseconds);
                 options.Projections.Add(new CaseRecordProjection(), ProjectionLifecycle.Async);
                 options.Schema.For<CaseRecord>().Duplicate(r => r.OpenedAt).Duplicate(r => r.Reference);
+                CustomerErasure.AddMaskingRules(options.Events);
             })
             .AddSubscriptionWithServices<CaseEventRelay>(ServiceLifetime.Singleton, subscription =>
             {

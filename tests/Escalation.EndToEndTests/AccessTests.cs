@@ -67,6 +67,7 @@ public sealed class AccessTests(PlatformFixture platform)
             },
             ["GetKpis"] = async () => await new Kpis.KpisClient(anonymous).GetKpisAsync(new GetKpisRequest(), cancellationToken: Cancellation),
             ["ListProjections"] = async () => await admin.ListProjectionsAsync(new ListProjectionsRequest(), cancellationToken: Cancellation),
+            ["EraseCustomer"] = async () => await admin.EraseCustomerAsync(new EraseCustomerRequest { CustomerId = "x" }, cancellationToken: Cancellation),
             ["RebuildProjection"] = async () =>
             {
                 using var rebuild = admin.RebuildProjection(new RebuildProjectionRequest { Name = "case-records" }, cancellationToken: Cancellation);

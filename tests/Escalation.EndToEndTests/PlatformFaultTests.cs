@@ -107,7 +107,7 @@ public sealed class PlatformFaultTests(PlatformFixture platform)
         }
 
         await _driver.PollAsync(async () => (await NotReadyAsync(PlatformFixture.Services)).Count == 0 ? "ready" : null,
-            () => $"{name}: the services did not become ready again by themselves");
+            () => $"{name}: {string.Join(", ", NotReadyAsync(PlatformFixture.Services).Result)} did not become ready again by themselves");
         var recoveredAfter = faultStarted.Elapsed;
         await load.WaitUntilAcceptedAsync(load.Accepted + 20, _driver);
         var sent = await load.StopAndResendRefusedAsync(_driver);

@@ -14,6 +14,7 @@ var root = new RootCommand("escalationctl: ops CLI over History's gRPC API (case
     KpiCommand.Create(globals),
     ProjectionsCommand.Create(globals),
     RebuildCommand.Create(globals),
+    EraseCustomerCommand.Create(globals),
     KeysCommand.Create(globals),
 };
 globals.AddTo(root);

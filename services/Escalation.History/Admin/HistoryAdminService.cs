@@ -1,5 +1,7 @@
 using Escalation.History.Kpis;
+using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Marten;
 using JasperFx;
 using JasperFx.Events.Daemon;
 using V1 = Escalation.Contracts.History.V1;
@@ -13,7 +15,8 @@ public sealed class RunningDaemon
 }
 
 /// <summary>gRPC <c>HistoryAdmin</c>: the projections History keeps and rebuilding them with progress.</summary>
-public sealed partial class HistoryAdminService(RunningDaemon daemon, EventProgression progression, TimeProvider time, ILogger<HistoryAdminService> logger)
+public sealed partial class HistoryAdminService(RunningDaemon daemon, EventProgression progression, IDocumentStore store, TimeProvider time,
+    ILogger<HistoryAdminService> logger)
     : V1.HistoryAdmin.HistoryAdminBase
 {
     public static readonly IReadOnlyList<string> Projections = [CaseRecordProjection.ProjectionName];
@@ -25,6 +28,26 @@ public sealed partial class HistoryAdminService(RunningDaemon daemon, EventProgr
         var rows = await progression.AllAsync(context.CancellationToken);
         var response = new V1.ListProjectionsResponse { HighWaterMark = rows.GetValueOrDefault(EventProgression.HighWaterMarkName) };
         response.Projections.AddRange(Projections.Select(name => new V1.ProjectionState { Name = name, Position = rows.GetValueOrDefault(EventProgression.ShardOf(name)) }));
+        return response;
+    }
+
+    public override async Task<V1.EraseCustomerResponse> EraseCustomer(V1.EraseCustomerRequest request, ServerCallContext context)
+    {
+        if (string.IsNullOrWhiteSpace(request.CustomerId))
+        {
+            throw GrpcErrors.Invalid("customer_id", "A customer id is required.");
+        }
+
+        var now = time.GetUtcNow();
+        var cases = await CustomerErasure.EraseAsync(store, request.CustomerId, now, context.CancellationToken);
+        if (cases.Count == 0)
+        {
+            throw GrpcErrors.NotFound("No case names this customer (or its data was erased already).");
+        }
+
+        LogErased(cases.Count);
+        var response = new V1.EraseCustomerResponse { ErasedAt = Timestamp.FromDateTimeOffset(now) };
+        response.CaseIds.AddRange(cases.Select(id => id.ToString()));
         return response;
     }
 
@@ -74,4 +97,7 @@ public sealed partial class HistoryAdminService(RunningDaemon daemon, EventProgr
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Rebuilt projection {Projection} to {Position}")]
     private partial void LogRebuilt(string projection, long position);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Erased a customer's personal data from {Cases} case(s)")]
+    private partial void LogErased(int cases);
 }

@@ -103,6 +103,8 @@ public sealed partial class CaseEventRelay : SubscriptionBase
             _health.Publishing();
             try
             {
+                using var expiry = new CancellationTokenSource(_options.PublishTimeout, _time);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expiry.Token);
                 await _bus.Publish(@event.Data, @event.Data.GetType(), publish =>
                 {
                     publish.MessageId = @event.Id;
@@ -114,7 +116,7 @@ public sealed partial class CaseEventRelay : SubscriptionBase
                     {
                         publish.Headers.Set(CaseTelemetry.ReferenceHeader, reference);
                     }
-                }, cancellationToken);
+                }, timeout.Token);
                 _lag.Record((_time.GetUtcNow() - @event.Timestamp).TotalMilliseconds,
                     new KeyValuePair<string, object?>(CaseTelemetry.EventType, @event.EventType.Name));
                 _health.Published();

@@ -8,6 +8,13 @@ public sealed record RelayOptions
     /// <summary>Cases whose publishes may be in flight at once within a page (each case's own events stay in order).</summary>
     public int PublishConcurrency { get; init; } = 32;
 
+    /// <summary>
+    /// How long one publish may wait for the broker's confirm before it is abandoned and retried. A publish caught in
+    /// a broker restart can otherwise wait on a channel that never answers; a retry may deliver twice, which
+    /// consumers absorb (they dedupe by MessageId).
+    /// </summary>
+    public TimeSpan PublishTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How often a standby instance tries to become the relay leader.</summary>
     public int LeaderRetrySeconds { get; init; } = 2;
 

@@ -147,7 +147,7 @@ public sealed partial class DeliveryDispatcher(
             var (next, failed) = delivery.Failed(outcome.Error!, outcome.Transient, retry.MaxAttempts, retry.DelayAfter(delivery.Attempts, Random.Shared.NextDouble()), now);
             session.Store(next);
             Record(session, next, [failed]);
-            LogSendFailed(delivery.CaseId, delivery.Audience, delivery.Channel, delivery.Attempts, failed.WillRetry, failed.Error);
+            LogSendFailed(delivery.CaseId, delivery.Audience, delivery.Channel, delivery.Attempts, failed.WillRetry, Pii.Redact(failed.Error));
             if (next.DueAt is { } retryAt)
             {
                 signal.Wake(retryAt);
