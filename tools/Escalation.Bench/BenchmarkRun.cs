@@ -22,7 +22,7 @@ public sealed record BenchOptions(
 /// pipeline, latency at half of the sustained rate, the feed and a long case's history, with memory sampled and CPU
 /// accounted per phase throughout.
 /// </summary>
-public sealed class BenchmarkRun(BenchOptions options, TimeProvider time) : IAsyncDisposable
+public sealed partial class BenchmarkRun(BenchOptions options, TimeProvider time) : IAsyncDisposable
 {
     private const double StatementNoiseMilliseconds = 1;
     private readonly NpgsqlDataSource _database = NpgsqlDataSource.Create(options.Postgres);
@@ -155,7 +155,7 @@ public sealed class BenchmarkRun(BenchOptions options, TimeProvider time) : IAsy
     private async Task<double> MeasureSustainedAsync(double contactRate, LimitResult? postgresLimit, CancellationToken cancellationToken)
     {
         await ResetStatementStatisticsAsync(cancellationToken);
-        var (load, timelines, eventsInWindow) = await DriveMixAsync("sustain", contactRate, options.SustainedFor, seed: 2, TimeSpan.FromMinutes(10), cancellationToken);
+        var (load, timelines, eventsInWindow, _, _) = await DriveMixAsync("sustain", contactRate, options.SustainedFor, seed: 2, TimeSpan.FromMinutes(10), cancellationToken);
         await ReadStatementStatisticsAsync(cancellationToken);
         var windowEnd = load.StartedAt + load.SendingTook;
         var escalating = load.Sent.Count(s => s.Kind != ContactKind.Routine);
@@ -182,7 +182,7 @@ public sealed class BenchmarkRun(BenchOptions options, TimeProvider time) : IAsy
     /// The mix over AMQP at a fixed rate for <paramref name="length"/>, then waits until every escalating contact's
     /// case is routed and notified. Also returns how many events the whole platform appended while sending.
     /// </summary>
-    private async Task<(LoadResult Load, IReadOnlyList<CaseTimeline> Timelines, long EventsWhileSending)> DriveMixAsync(
+    private async Task<(LoadResult Load, IReadOnlyList<CaseTimeline> Timelines, long EventsWhileSending, string RunId, long From)> DriveMixAsync(
         string phase, double contactRate, TimeSpan length, int seed, TimeSpan completionTimeout, CancellationToken cancellationToken)
     {
         var runId = RunId(phase);
@@ -202,14 +202,14 @@ public sealed class BenchmarkRun(BenchOptions options, TimeProvider time) : IAsy
             timelines = await Store.TimelinesAsync(from, runId, cancellationToken);
             return timelines.Count(t => t.CompletedAt is not null) >= escalating;
         }, TimeSpan.FromSeconds(2), completionTimeout, $"{escalating} escalations routed and notified", cancellationToken);
-        return (load, timelines, eventsWhileSending);
+        return (load, timelines, eventsWhileSending, runId, from);
     }
 
     private async Task MeasureLatencyAsync(double contactRate, CancellationToken cancellationToken)
     {
         await using var tap = await RelayLagTap.StartAsync(options.Broker, cancellationToken);
         tap.Record(true);
-        var (load, timelines, _) = await DriveMixAsync("latency", contactRate, options.LatencyFor, seed: 3, TimeSpan.FromMinutes(5), cancellationToken);
+        var (load, timelines, _, _, _) = await DriveMixAsync("latency", contactRate, options.LatencyFor, seed: 3, TimeSpan.FromMinutes(5), cancellationToken);
         tap.Record(false);
         var escalating = load.Sent.Count(s => s.Kind != ContactKind.Routine);
 

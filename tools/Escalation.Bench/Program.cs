@@ -28,11 +28,15 @@ var apiKey = new Option<string>("--api-key")
     Description = "An API key with scopes contacts:submit and cases:read, and a high --contacts-per-second (or set $ESCALATION_API_KEY)",
     DefaultValueFactory = _ => Environment.GetEnvironmentVariable("ESCALATION_API_KEY") ?? "",
 };
+var soakMinutes = new Option<int?>("--soak-minutes")
+{
+    Description = "Instead of the benchmark: a soak of this many minutes at --sustained-rate (memory and queue depths sampled every 10 s)",
+};
 var skipLimits = new Option<bool>("--skip-limits") { Description = "Do not measure the raw limits (ratios are left out)" };
 
 var root = new RootCommand("bench: the escalation pipeline against this machine's raw PostgreSQL and RabbitMQ limits")
 {
-    intake, history, broker, management, postgres, apiKey, contacts, rate, sustainedFor, latencyFor, limitsFor, share, label, output, skipLimits,
+    intake, history, broker, management, postgres, apiKey, contacts, rate, sustainedFor, latencyFor, limitsFor, share, label, output, skipLimits, soakMinutes,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -45,14 +49,24 @@ root.SetAction(async (parse, cancellationToken) =>
         Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024), 1), RuntimeInformation.FrameworkDescription, options.Label);
 
     await using var benchmark = new BenchmarkRun(options, TimeProvider.System);
-    var report = await benchmark.RunAsync(run, cancellationToken);
-
     var directory = parse.GetRequiredValue(output);
     directory.Create();
     var name = $"{run.StartedAt:yyyy-MM-dd-HHmm}-{string.Concat(options.Label.Select(c => char.IsLetterOrDigit(c) ? char.ToLowerInvariant(c) : '-'))}";
-    var markdown = ReportWriter.ToMarkdown(report);
+    string markdown, json;
+    if (parse.GetValue(soakMinutes) is { } minutes)
+    {
+        var soakRate = parse.GetValue(rate) ?? throw new ArgumentException("A soak needs --sustained-rate (half the measured maximum).");
+        var soak = await benchmark.SoakAsync(run, soakRate, TimeSpan.FromMinutes(minutes), TimeSpan.FromSeconds(10), cancellationToken);
+        (markdown, json) = (ReportWriter.ToMarkdown(soak), ReportWriter.ToJson(soak));
+    }
+    else
+    {
+        var report = await benchmark.RunAsync(run, cancellationToken);
+        (markdown, json) = (ReportWriter.ToMarkdown(report), ReportWriter.ToJson(report));
+    }
+
     await File.WriteAllTextAsync(Path.Combine(directory.FullName, name + ".md"), markdown, cancellationToken);
-    await File.WriteAllTextAsync(Path.Combine(directory.FullName, name + ".json"), ReportWriter.ToJson(report), cancellationToken);
+    await File.WriteAllTextAsync(Path.Combine(directory.FullName, name + ".json"), json, cancellationToken);
     Console.WriteLine();
     Console.WriteLine(markdown);
     Console.WriteLine($"written: {Path.Combine(directory.FullName, name)}.md and .json");

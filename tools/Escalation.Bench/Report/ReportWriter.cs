@@ -111,4 +111,45 @@ public static class ReportWriter
 
     private static string N(double value, int decimals) =>
         double.IsNaN(value) ? "–" : value.ToString("N" + decimals, CultureInfo.InvariantCulture);
+
+    public static string ToJson(SoakReport report) => JsonSerializer.Serialize(report, Json);
+
+    /// <summary>The soak's verdict and each curve's start, end, minimum and maximum.</summary>
+    public static string ToMarkdown(SoakReport report)
+    {
+        var run = report.Run;
+        var md = new StringBuilder();
+        md.AppendLine($"# Soak {run.StartedAt:yyyy-MM-dd HH:mm} UTC — {run.Label}");
+        md.AppendLine();
+        md.AppendLine($"Commit `{run.Commit}` · {run.Machine}, {run.Cores} cores · {run.Runtime}. The mix over AMQP at " +
+                      $"{N(report.ContactsPerSecond, 0)} contacts/s for {report.Length.TotalMinutes:0} min, everything on this one machine.");
+        md.AppendLine();
+        md.AppendLine("| | value |");
+        md.AppendLine("|---|---:|");
+        md.AppendLine($"| contacts sent (send failures) | {report.Sent:N0} ({report.SendFailures}) |");
+        md.AppendLine($"| contacts recorded (once each when equal to sent) | {report.Recorded:N0} |");
+        md.AppendLine($"| lost | {Math.Max(0, report.Sent - report.SendFailures - report.Recorded):N0} |");
+        md.AppendLine($"| recorded more than once | {Math.Max(0, report.Recorded - (report.Sent - report.SendFailures)):N0} |");
+        md.AppendLine($"| escalations routed and notified / sent | {report.EscalationsCompleted:N0} / {report.Escalations:N0} |");
+        md.AppendLine($"| last escalation done after the sending ended | {report.DrainedAfter.TotalSeconds:N1} s |");
+        md.AppendLine();
+        md.AppendLine($"## Curves ({report.Samples.Count} samples)");
+        md.AppendLine();
+        md.AppendLine("| series | start | end | min | max |");
+        md.AppendLine("|---|---:|---:|---:|---:|");
+        var samples = report.Samples;
+        if (samples.Count > 0)
+        {
+            void Row(string name, Func<SoakSample, double> value) =>
+                md.AppendLine($"| {name} | {N(value(samples[0]), 0)} | {N(value(samples[^1]), 0)} | {N(samples.Min(value), 0)} | {N(samples.Max(value), 0)} |");
+            Row("messages queued (all consumed queues)", s => s.QueuedMessages);
+            foreach (var service in samples.SelectMany(s => s.Memory.Keys).Distinct().Order(StringComparer.Ordinal))
+            {
+                Row($"{service} RSS MB", s => s.Memory.TryGetValue(service, out var m) ? m.Rss : 0);
+                Row($"{service} PSS MB", s => s.Memory.TryGetValue(service, out var m) ? m.Pss : 0);
+            }
+        }
+
+        return md.ToString();
+    }
 }
