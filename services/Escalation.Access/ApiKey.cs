@@ -2,14 +2,14 @@ namespace Escalation.Access;
 
 /// <summary>
 /// One issued key. <paramref name="Channel"/> binds a channel's key to the contacts of that channel;
-/// <paramref name="RequestsPerSecond"/> overrides the service's default per-key rate limit.
+/// <paramref name="ContactsPerSecond"/> overrides the service's default per-key rate limit.
 /// </summary>
 public sealed record ApiKey(
     string KeyId,
     string Client,
     IReadOnlyList<string> Scopes,
     string? Channel,
-    int? RequestsPerSecond,
+    int? ContactsPerSecond,
     DateTimeOffset CreatedAt,
     DateTimeOffset? ExpiresAt,
     DateTimeOffset? RevokedAt,

@@ -12,7 +12,7 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
     public const string Schema = "access";
     private const long MigrationLock = 0x4143_4345_5353; // "ACCESS"
 
-    private const string Columns = "key_id, client, scopes, channel, requests_per_second, created_at, expires_at, revoked_at, secret_hash";
+    private const string Columns = "key_id, client, scopes, channel, contacts_per_second, created_at, expires_at, revoked_at, secret_hash";
 
     /// <summary>Creates the schema and table when missing; safe to run from every service at once.</summary>
     public async Task EnsureSchemaAsync(CancellationToken cancellationToken)
@@ -27,7 +27,7 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
                 client text NOT NULL,
                 scopes text[] NOT NULL,
                 channel text NULL,
-                requests_per_second integer NULL CHECK (requests_per_second > 0),
+                contacts_per_second integer NULL CHECK (contacts_per_second > 0),
                 created_at timestamptz NOT NULL,
                 expires_at timestamptz NULL,
                 revoked_at timestamptz NULL,
@@ -38,12 +38,12 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
     }
 
     /// <exception cref="ArgumentException">A scope is unknown, or there is none.</exception>
-    public async Task<IssuedApiKey> IssueAsync(string client, IReadOnlyList<string> scopes, string? channel, int? requestsPerSecond,
+    public async Task<IssuedApiKey> IssueAsync(string client, IReadOnlyList<string> scopes, string? channel, int? contactsPerSecond,
         DateTimeOffset? expiresAt, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        Validate(client, scopes, requestsPerSecond);
+        Validate(client, scopes, contactsPerSecond);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await InsertAsync(connection, client, scopes, channel, requestsPerSecond, expiresAt, now, cancellationToken);
+        return await InsertAsync(connection, client, scopes, channel, contactsPerSecond, expiresAt, now, cancellationToken);
     }
 
     /// <summary>
@@ -62,7 +62,8 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
             .ToList();
         var template = active.FirstOrDefault() ?? throw new InvalidOperationException($"Client '{client}' has no active key to rotate.");
 
-        var issued = await InsertAsync(connection, client, template.Scopes, template.Channel, template.RequestsPerSecond, template.ExpiresAt is null ? null : now + (template.ExpiresAt - template.CreatedAt), now, cancellationToken);
+        var lifetime = template.ExpiresAt - template.CreatedAt; // a rotated key lives as long as the one it replaces
+        var issued = await InsertAsync(connection, client, template.Scopes, template.Channel, template.ContactsPerSecond, now + lifetime, now, cancellationToken);
         await using (var expire = new NpgsqlCommand(
             $"UPDATE {Schema}.api_keys SET expires_at = LEAST(COALESCE(expires_at, 'infinity'), @until) WHERE key_id = ANY(@ids)", connection))
         {
@@ -99,7 +100,7 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
         return await QueryAsync(connection, $"SELECT {Columns} FROM {Schema}.api_keys ORDER BY client, created_at", _ => { }, cancellationToken);
     }
 
-    private static void Validate(string client, IReadOnlyList<string> scopes, int? requestsPerSecond)
+    private static void Validate(string client, IReadOnlyList<string> scopes, int? contactsPerSecond)
     {
         if (string.IsNullOrWhiteSpace(client)) throw new ArgumentException("A key needs a client name.", nameof(client));
         if (scopes.Count == 0) throw new ArgumentException($"A key needs at least one scope: {string.Join(", ", Scopes.All)}.", nameof(scopes));
@@ -108,21 +109,21 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
             throw new ArgumentException($"Unknown scope '{unknown}'; the scopes are {string.Join(", ", Scopes.All)}.", nameof(scopes));
         }
 
-        if (requestsPerSecond is <= 0) throw new ArgumentException("The rate limit must be positive.", nameof(requestsPerSecond));
+        if (contactsPerSecond is <= 0) throw new ArgumentException("The rate limit must be positive.", nameof(contactsPerSecond));
     }
 
     private static async Task<IssuedApiKey> InsertAsync(NpgsqlConnection connection, string client, IReadOnlyList<string> scopes, string? channel,
-        int? requestsPerSecond, DateTimeOffset? expiresAt, DateTimeOffset now, CancellationToken cancellationToken)
+        int? contactsPerSecond, DateTimeOffset? expiresAt, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var (keyId, token, secretHash) = ApiKeyToken.Generate();
-        var key = new ApiKey(keyId, client, [.. scopes.Distinct(StringComparer.Ordinal)], channel, requestsPerSecond, now, expiresAt, null, secretHash);
+        var key = new ApiKey(keyId, client, [.. scopes.Distinct(StringComparer.Ordinal)], channel, contactsPerSecond, now, expiresAt, null, secretHash);
         await using var insert = new NpgsqlCommand(
             $"INSERT INTO {Schema}.api_keys ({Columns}) VALUES (@id, @client, @scopes, @channel, @rate, @created, @expires, NULL, @hash)", connection);
         insert.Parameters.AddWithValue("id", key.KeyId);
         insert.Parameters.AddWithValue("client", key.Client);
         insert.Parameters.AddWithValue("scopes", key.Scopes.ToArray());
         insert.Parameters.Add(new NpgsqlParameter("channel", NpgsqlDbType.Text) { Value = (object?)key.Channel ?? DBNull.Value });
-        insert.Parameters.Add(new NpgsqlParameter("rate", NpgsqlDbType.Integer) { Value = (object?)key.RequestsPerSecond ?? DBNull.Value });
+        insert.Parameters.Add(new NpgsqlParameter("rate", NpgsqlDbType.Integer) { Value = (object?)key.ContactsPerSecond ?? DBNull.Value });
         insert.Parameters.AddWithValue("created", key.CreatedAt);
         insert.Parameters.Add(new NpgsqlParameter("expires", NpgsqlDbType.TimestampTz) { Value = (object?)key.ExpiresAt ?? DBNull.Value });
         insert.Parameters.AddWithValue("hash", key.SecretHash);

@@ -88,6 +88,31 @@ public sealed class EscalationCtlTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task Keys_are_issued_listed_without_secrets_and_revoked_and_an_unknown_customer_cannot_be_erased()
+    {
+        var client = $"ctl-{Guid.NewGuid():N}";
+        var issued = await RunAsync("keys", "issue", "--client", client, "--scope", "cases:read", "contacts:submit", "--channel", "Email");
+        Assert.Equal(0, issued.ExitCode);
+        var token = issued.Out.Trim();
+        Assert.True(Escalation.Access.ApiKeyToken.TryParse(token, out var keyId, out var secret), issued.Out);
+
+        var listed = await RunAsync("keys", "list", "--json");
+        Assert.Equal(0, listed.ExitCode);
+        var line = Assert.Single(listed.Out.Split('\n'), l => l.Contains(keyId));
+        Assert.Contains("\"active\"", line);
+        Assert.Contains("\"Email\"", line);
+        Assert.DoesNotContain(secret, listed.Out);
+
+        Assert.Equal(0, (await RunAsync("keys", "revoke", keyId)).ExitCode);
+        Assert.Contains("\"revoked\"", Assert.Single((await RunAsync("keys", "list", "--json")).Out.Split('\n'), l => l.Contains(keyId)));
+        Assert.Equal(2, (await RunAsync("keys", "issue", "--client", client, "--scope", "cases:delete")).ExitCode);
+
+        var erase = await RunAsync("erase-customer", $"nobody-{client}");
+        Assert.Equal(1, erase.ExitCode);
+        Assert.Contains("NotFound", erase.Err);
+    }
+
+    [Fact]
     public async Task Bad_usage_exits_2_and_an_unknown_case_exits_1_with_one_line()
     {
         var asOf = await RunAsync("asof", "ESC-1");

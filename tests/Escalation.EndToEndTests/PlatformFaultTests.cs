@@ -80,8 +80,8 @@ public sealed class PlatformFaultTests(PlatformFixture platform)
     /// <summary>
     /// Sends contacts for a few seconds, injects the fault (which returns how to end it), waits until every watched
     /// service reports not ready and the clocks started before the fault have fallen due, ends the fault, waits until
-    /// they are ready again, resends what was refused meanwhile
-    /// (as a channel retries), lets the pipeline settle and checks that nothing was lost or duplicated.
+    /// they are ready again, resends what was refused meanwhile (as a channel retries), lets the pipeline settle and
+    /// checks that nothing was lost or duplicated.
     /// </summary>
     private async Task RunDrillAsync(string name, string[] watched, Func<Task<Func<Task>>> inject)
     {
@@ -90,6 +90,7 @@ public sealed class PlatformFaultTests(PlatformFixture platform)
         await using var load = new SteadyContacts(platform.CreateClient("Intake"), run);
 
         await load.WaitUntilAcceptedAsync(20, _driver);
+        var faultBegan = DateTimeOffset.UtcNow;
         var restore = await inject();
         var faultStarted = Stopwatch.StartNew();
         try
@@ -98,7 +99,7 @@ public sealed class PlatformFaultTests(PlatformFixture platform)
                 () => $"{name}: /health/ready of {string.Join(", ", watched)} never reported the fault");
             // Held until the first-response clocks of the contacts accepted before the fault have fallen due, so
             // that SLA alerts come due while it lasts.
-            var due = DateTimeOffset.UtcNow - faultStarted.Elapsed + PlatformFixture.SlaDrillFirstResponse + TimeSpan.FromSeconds(1);
+            var due = faultBegan + PlatformFixture.SlaDrillFirstResponse + TimeSpan.FromSeconds(1);
             await _driver.PollAsync(() => Task.FromResult(DateTimeOffset.UtcNow > due ? "due" : null), () => "the drill's clocks never fell due");
         }
         finally

@@ -4,7 +4,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Net.Http.Headers;
 using Escalation.Access;
 using Escalation.Contracts.History.V1;
 using Grpc.Net.Client;
@@ -59,36 +58,12 @@ public sealed class PlatformFixture : IAsyncLifetime
     public HistoryAdmin.HistoryAdminClient HistoryAdmin { get; private set; } = null!;
 
     /// <summary>An HTTP client for a service that sends <paramref name="apiKey"/> (the operator's key by default; "" for none).</summary>
-    public HttpClient CreateClient(string service, string? apiKey = null)
-    {
-        var http = new HttpClient { BaseAddress = HttpAddress(service) };
-        if ((apiKey ?? OperatorKey) is { Length: > 0 } key)
-        {
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        }
-
-        return http;
-    }
+    public HttpClient CreateClient(string service, string? apiKey = null) =>
+        new(new BearerKeyHandler(apiKey ?? OperatorKey)) { BaseAddress = HttpAddress(service) };
 
     /// <summary>A channel to History's gRPC endpoint that sends <paramref name="apiKey"/> on every call ("" for none).</summary>
-    public GrpcChannel CreateHistoryChannel(string apiKey) => GrpcChannel.ForAddress(HistoryGrpcAddress, new GrpcChannelOptions
-    {
-        HttpHandler = new BearerHandler(apiKey) { InnerHandler = new SocketsHttpHandler() },
-    });
-
-    /// <summary>gRPC over plain HTTP/2 refuses call credentials, so the key goes in through a handler.</summary>
-    private sealed class BearerHandler(string apiKey) : DelegatingHandler
-    {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            if (apiKey.Length > 0)
-            {
-                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
-            }
-
-            return base.SendAsync(request, cancellationToken);
-        }
-    }
+    public GrpcChannel CreateHistoryChannel(string apiKey) =>
+        GrpcChannel.ForAddress(HistoryGrpcAddress, new GrpcChannelOptions { HttpHandler = new BearerKeyHandler(apiKey) });
 
     /// <summary>History's gRPC address (for the ops CLI).</summary>
     public string HistoryGrpcAddress => $"http://127.0.0.1:{_grpcPort}";
@@ -112,7 +87,7 @@ public sealed class PlatformFixture : IAsyncLifetime
         _database = NpgsqlDataSource.Create(Infrastructure.PostgresConnectionString);
         ApiKeys = new ApiKeyStore(_database);
         await ApiKeys.EnsureSchemaAsync(CancellationToken.None);
-        OperatorKey = (await ApiKeys.IssueAsync("e2e-operator", Scopes.All, channel: null, requestsPerSecond: 1_000_000, expiresAt: null,
+        OperatorKey = (await ApiKeys.IssueAsync("e2e-operator", Scopes.All, channel: null, contactsPerSecond: 1_000_000, expiresAt: null,
             DateTimeOffset.UtcNow, CancellationToken.None)).Token;
         _notificationKey = (await ApiKeys.IssueAsync("notification", [Scopes.CasesRead], null, null, null, DateTimeOffset.UtcNow, CancellationToken.None)).Token;
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Escalation.Access;
 using Grpc.Core;
 using Grpc.Net.Client;
 
@@ -16,7 +17,7 @@ internal static class HistoryService
         var output = new Output(parse.GetValue(globals.Json));
         using var channel = GrpcChannel.ForAddress(parse.GetRequiredValue(globals.HistoryUrl), new GrpcChannelOptions
         {
-            HttpHandler = new BearerKeyHandler(parse.GetValue(globals.ApiKey)) { InnerHandler = new SocketsHttpHandler() },
+            HttpHandler = new BearerKeyHandler(parse.GetValue(globals.ApiKey)),
         });
         try
         {
@@ -48,19 +49,5 @@ internal static class HistoryService
         return cause is null
             ? $"escalationctl: {failure.StatusCode}: {failure.Status.Detail}"
             : $"escalationctl: {failure.StatusCode}: {failure.Status.Detail} ({cause})";
-    }
-}
-
-/// <summary>Sends the API key on every call (gRPC over plain HTTP/2 refuses call credentials, so a handler adds it).</summary>
-internal sealed class BearerKeyHandler(string? apiKey) : DelegatingHandler
-{
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-    {
-        if (!string.IsNullOrEmpty(apiKey))
-        {
-            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
-        }
-
-        return base.SendAsync(request, cancellationToken);
     }
 }

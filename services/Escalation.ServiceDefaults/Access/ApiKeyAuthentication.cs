@@ -53,7 +53,7 @@ public sealed partial class ApiKeyAuthenticationHandler(
         List<Claim> claims = [new(ClaimTypes.NameIdentifier, key.Client), new(ClaimTypes.Name, key.Client), new(KeyIdClaim, key.KeyId)];
         claims.AddRange(key.Scopes.Select(scope => new Claim(ScopeClaim, scope)));
         if (key.Channel is not null) claims.Add(new Claim(ChannelClaim, key.Channel));
-        if (key.RequestsPerSecond is { } rate) claims.Add(new Claim(ContactsPerSecondClaim, rate.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        if (key.ContactsPerSecond is { } rate) claims.Add(new Claim(ContactsPerSecondClaim, rate.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));

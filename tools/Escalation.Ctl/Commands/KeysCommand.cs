@@ -118,7 +118,7 @@ internal static class KeysCommand
     private sealed record KeyView(string KeyId, string Client, IReadOnlyList<string> Scopes, string? Channel, int? ContactsPerSecond,
         DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt, string State);
 
-    private static KeyView View(ApiKey key, DateTimeOffset now) => new(key.KeyId, key.Client, key.Scopes, key.Channel, key.RequestsPerSecond,
+    private static KeyView View(ApiKey key, DateTimeOffset now) => new(key.KeyId, key.Client, key.Scopes, key.Channel, key.ContactsPerSecond,
         key.CreatedAt, key.ExpiresAt, key.RevokedAt, key.RevokedAt is not null ? "revoked" : key.IsActiveAt(now) ? "active" : "expired");
 
     private static void PrintIssued(bool json, IssuedApiKey issued)
