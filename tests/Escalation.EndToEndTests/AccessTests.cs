@@ -216,6 +216,42 @@ public sealed class AccessTests(PlatformFixture platform)
         Assert.Equal(0, await _driver.RecordedWithMarkerAsync($"rate-{run}-2-"));
     }
 
+    [Fact]
+    public async Task Each_service_account_on_the_broker_reaches_only_its_own_queues_and_only_the_relay_publishes_case_events()
+    {
+        Assert.SkipUnless(platform.Infrastructure.HasManagementApi, "service accounts need the management API to be created");
+        static async Task<RabbitMQ.Client.Exceptions.OperationInterruptedException?> RefusedAsync(string uri, Func<RabbitMQ.Client.IChannel, Task> act)
+        {
+            await using var connection = await new RabbitMQ.Client.ConnectionFactory { Uri = new Uri(uri) }.CreateConnectionAsync(Cancellation);
+            await using var channel = await connection.CreateChannelAsync(
+                new RabbitMQ.Client.CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), Cancellation);
+            try
+            {
+                await act(channel);
+                return null;
+            }
+            catch (RabbitMQ.Client.Exceptions.OperationInterruptedException refused)
+            {
+                return refused;
+            }
+        }
+
+        var body = Encoding.UTF8.GetBytes("{}");
+        Task PublishAsync(RabbitMQ.Client.IChannel channel, string exchange) =>
+            channel.BasicPublishAsync(exchange, "", mandatory: false, new RabbitMQ.Client.BasicProperties(), body, Cancellation).AsTask();
+
+        var triage = platform.Infrastructure.RabbitMqUriOf("Triage");
+        var forged = await RefusedAsync(triage, c => PublishAsync(c, "Escalation.Contracts.Cases:TicketOpened"));
+        Assert.Equal((ushort)403, forged?.ShutdownReason?.ReplyCode);
+        var foreignQueue = await RefusedAsync(triage, c => c.BasicGetAsync("intake-inbound-contact", autoAck: false, Cancellation));
+        Assert.Equal((ushort)403, foreignQueue?.ShutdownReason?.ReplyCode);
+        Assert.Null(await RefusedAsync(triage, c => c.BasicGetAsync("triage-case-signals", autoAck: false, Cancellation)));
+
+        var channelAccount = platform.Infrastructure.RabbitMqUriOf("channel");
+        Assert.Equal((ushort)403, (await RefusedAsync(channelAccount, c => PublishAsync(c, "Escalation.Contracts.Intake:CloseCase")))?.ShutdownReason?.ReplyCode);
+        Assert.Equal((ushort)403, (await RefusedAsync(channelAccount, c => c.BasicGetAsync("intake-inbound-contact", autoAck: false, Cancellation)))?.ShutdownReason?.ReplyCode);
+    }
+
     private async Task<HttpStatusCode> MatrixStatusAsync(string apiKey)
     {
         using var routing = platform.CreateClient("Routing", apiKey);

@@ -49,6 +49,31 @@ public sealed class Infrastructure : IAsyncDisposable
         }
 
         RabbitMqUri = new UriBuilder(broker) { Path = "/" + Uri.EscapeDataString(vhost) }.Uri.ToString();
+        if (_management is not null)
+        {
+            await CreateServiceUsersAsync();
+        }
+    }
+
+    private readonly Dictionary<string, string> _serviceUris = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The AMQP URI a service connects with: its own user, holding only the permissions infra/rabbitmq/service-permissions.json
+    /// gives it on this run's virtual host (the broker's admin account without a management API).
+    /// </summary>
+    public string RabbitMqUriOf(string service) => _serviceUris.GetValueOrDefault(service) ?? RabbitMqUri;
+
+    private async Task CreateServiceUsersAsync()
+    {
+        var path = Path.Combine(PlatformFixture.RepositoryRoot, "infra", "rabbitmq", "service-permissions.json");
+        using var permissions = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(path));
+        foreach (var service in permissions.RootElement.EnumerateObject().Where(p => !p.Name.StartsWith('_')))
+        {
+            var (user, password) = ($"escalation-e2e-{service.Name}", $"e2e-{service.Name}-password");
+            await ManagementAsync(HttpMethod.Put, $"api/users/{user}", System.Text.Json.JsonSerializer.Serialize(new { password, tags = "" }));
+            await ManagementAsync(HttpMethod.Put, $"api/permissions/{VirtualHost}/{user}", service.Value.GetRawText());
+            _serviceUris[service.Name] = new UriBuilder(RabbitMqUri) { UserName = user, Password = password }.Uri.ToString();
+        }
     }
 
     /// <summary>

@@ -257,7 +257,7 @@ public sealed class PlatformFixture : IAsyncLifetime
         };
         var url = $"http://127.0.0.1:{_httpPorts[instance]}";
         start.Environment["ConnectionStrings__postgres"] = Infrastructure.PostgresConnectionString;
-        start.Environment["ConnectionStrings__rabbitmq"] = Infrastructure.RabbitMqUri;
+        start.Environment["ConnectionStrings__rabbitmq"] = Infrastructure.RabbitMqUriOf(service);
         start.Environment["Urls"] = url;
         start.Environment["ASPNETCORE_URLS"] = url;
         start.Environment["Kestrel__Endpoints__Http__Url"] = service == "History" ? url : null;
