@@ -19,6 +19,9 @@ public static class ServiceDefaultsExtensions
     /// <summary>Health checks with this tag must pass for <c>/health/ready</c>.</summary>
     public const string ReadyTag = "ready";
 
+    /// <summary>The largest request body any endpoint takes unless it says otherwise.</summary>
+    public const long MaxRequestBodyBytes = 1024 * 1024;
+
     /// <summary>
     /// OpenTelemetry (traces, metrics, logs; OTLP export when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set),
     /// health checks, problem details, API key access on every endpoint and the system <see cref="TimeProvider"/>.
@@ -60,6 +63,9 @@ public static class ServiceDefaultsExtensions
 
         builder.Services.AddProblemDetails();
         builder.AddApiKeyAccess();
+        // Kestrel's default allows 30 MB; no request here needs more than this (intake's batches raise it per endpoint).
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(kestrel =>
+            kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
         builder.Services.ConfigureHttpJsonOptions(options => ContractJson.Configure(options.SerializerOptions));
         builder.Services.AddSingleton(TimeProvider.System);
 

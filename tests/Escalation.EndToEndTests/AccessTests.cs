@@ -191,12 +191,23 @@ public sealed class AccessTests(PlatformFixture platform)
     }
 
     [Fact]
-    public async Task Intake_refuses_oversized_bodies_and_contacts_beyond_a_keys_rate()
+    public async Task Oversized_bodies_are_refused_everywhere_and_intake_refuses_contacts_beyond_a_keys_rate()
     {
         var tooLong = PlatformDriver.Contact($"big-{Guid.NewGuid():N}", "Chat", "en", null, new string('x', 300_000));
         var oversized = await platform.Intake.PostAsJsonAsync("api/contacts", tooLong, Cancellation);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, oversized.StatusCode);
         Assert.Equal("application/problem+json", oversized.Content.Headers.ContentType?.MediaType);
+
+        using var routing = platform.CreateClient("Routing");
+        var huge = await routing.PutAsync("api/routing/teams/billing/contacts",
+            new StringContent($"{{\"email\":\"{new string('x', 2 * 1024 * 1024)}\"}}", Encoding.UTF8, "application/json"), Cancellation);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, huge.StatusCode);
+        Assert.Equal("application/problem+json", huge.Content.Headers.ContentType?.MediaType);
+
+        // Intake's batch endpoint takes more than the 1 MiB default: 100 long contacts, about 1.5 MB.
+        var longText = new string('y', 15_000);
+        var bigBatch = new { contacts = Enumerable.Range(0, 100).Select(i => PlatformDriver.Contact($"bigbatch-{Guid.NewGuid():N}", "Email", "en", null, longText)).ToArray() };
+        Assert.Equal(HttpStatusCode.Accepted, (await platform.Intake.PostAsJsonAsync("api/contacts:batch", bigBatch, Cancellation)).StatusCode);
 
         var slowKey = await IssueAsync([Scopes.ContactsSubmit], contactsPerSecond: 5);
         using var intake = platform.CreateClient("Intake", slowKey);
