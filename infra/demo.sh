@@ -39,7 +39,6 @@ export ConnectionStrings__rabbitmq=${ConnectionStrings__rabbitmq:-"amqp://guest:
 # API keys (hashed in the database; the tokens live only in .run/keys): one for this script, the CLI and the bench, and
 # one for notification to read routing's directory. Delete .run/keys after wiping the database.
 ctl() { dotnet tools/Escalation.Ctl/bin/Release/net10.0/escalationctl.dll "$@"; }
-export ESCALATION_POSTGRES="$ConnectionStrings__postgres"
 mkdir -p "$run/keys"; chmod 700 "$run/keys"
 [ -s "$run/keys/operator" ] || ctl keys issue --client demo-operator --scope contacts:submit cases:read cases:write platform:admin \
   --contacts-per-second 100000 >"$run/keys/operator"
@@ -93,7 +92,7 @@ accepted=$(curl -sf -X POST http://localhost:5101/api/contacts -H "Authorization
 echo "  $accepted"
 case_id=$(echo "$accepted" | sed -E 's/.*"caseId":"([^"]+)".*/\1/')
 
-dotnet tools/Escalation.Ctl/bin/Release/net10.0/escalationctl.dll history "$case_id" --history-url http://localhost:5107 --wait-for NotificationSent --timeout 60
+ctl history "$case_id" --history-url http://localhost:5107 --wait-for NotificationSent --timeout 60
 mail=$(grep -l "$(echo "$accepted" | sed -E 's/.*"reference":"([^"]+)".*/\1/')" "$run"/mail/* 2>/dev/null | head -1 || true)
 [ -n "$mail" ] && echo "customer mail: $mail"
 echo "demo: services keep running; stop them with: bash infra/demo.sh stop"

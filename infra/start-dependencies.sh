@@ -20,7 +20,7 @@ apt_install() {
 
 if docker info >/dev/null 2>&1; then
   echo "start-dependencies: Docker engine found, using docker compose"
-  docker compose -f "$root/docker-compose.yml" up -d --wait postgres rabbitmq jaeger || fail "docker compose up failed"
+  docker compose -f "$root/docker-compose.yml" up -d --wait postgres rabbitmq otel-collector jaeger || fail "docker compose up failed"
 else
   # --- PostgreSQL 15 (Debian cluster 15/main) ---
   command -v pg_ctlcluster >/dev/null || apt_install postgresql-15

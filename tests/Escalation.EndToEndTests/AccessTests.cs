@@ -18,9 +18,6 @@ public sealed class AccessTests(PlatformFixture platform)
     private readonly PlatformDriver _driver = new(platform);
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
-    private async Task<string> IssueAsync(string[] scopes, string? channel = null, int? contactsPerSecond = null) =>
-        (await platform.ApiKeys.IssueAsync($"e2e-{Guid.NewGuid():N}", scopes, channel, contactsPerSecond, null, DateTimeOffset.UtcNow, Cancellation)).Token;
-
     [Fact]
     public async Task Every_HTTP_endpoint_in_the_OpenAPI_documents_refuses_a_request_without_a_valid_key()
     {
@@ -85,7 +82,7 @@ public sealed class AccessTests(PlatformFixture platform)
     [Fact]
     public async Task A_channel_key_submits_only_contacts_of_its_channel_and_reads_nothing()
     {
-        var chatbotKey = await IssueAsync([Scopes.ContactsSubmit], channel: "Chatbot");
+        var chatbotKey = await platform.IssueKeyAsync([Scopes.ContactsSubmit], channel: "Chatbot");
         using var intake = platform.CreateClient("Intake", chatbotKey);
         var id = Guid.NewGuid().ToString("N");
 
@@ -127,7 +124,7 @@ public sealed class AccessTests(PlatformFixture platform)
     [Fact]
     public async Task A_read_key_reads_and_subscribes_but_cannot_submit_act_or_administer()
     {
-        var readKey = await IssueAsync([Scopes.CasesRead]);
+        var readKey = await platform.IssueKeyAsync([Scopes.CasesRead]);
         var (_, accepted) = await _driver.PostAsync(PlatformDriver.Contact($"read-{Guid.NewGuid():N}", "Chat", "en", null, "hello"), idempotencyKey: null);
 
         using var channel = platform.CreateHistoryChannel(readKey);
@@ -209,7 +206,7 @@ public sealed class AccessTests(PlatformFixture platform)
         var bigBatch = new { contacts = Enumerable.Range(0, 100).Select(i => PlatformDriver.Contact($"bigbatch-{Guid.NewGuid():N}", "Email", "en", null, longText)).ToArray() };
         Assert.Equal(HttpStatusCode.Accepted, (await platform.Intake.PostAsJsonAsync("api/contacts:batch", bigBatch, Cancellation)).StatusCode);
 
-        var slowKey = await IssueAsync([Scopes.ContactsSubmit], contactsPerSecond: 5);
+        var slowKey = await platform.IssueKeyAsync([Scopes.ContactsSubmit], contactsPerSecond: 5);
         using var intake = platform.CreateClient("Intake", slowKey);
         var run = Guid.NewGuid().ToString("N");
         object Batch(int n) => new { contacts = Enumerable.Range(0, 100).Select(i => PlatformDriver.Contact($"rate-{run}-{n}-{i}", "Chat", "en", null, "hi")).ToArray() };

@@ -136,7 +136,7 @@ public sealed class EscalationCtlTests(PlatformFixture platform)
             UseShellExecute = false,
         };
         start.Environment["ESCALATION_API_KEY"] = platform.OperatorKey;
-        start.Environment["ESCALATION_POSTGRES"] = platform.Infrastructure.PostgresConnectionString;
+        start.Environment["ConnectionStrings__postgres"] = platform.Infrastructure.PostgresConnectionString;
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
         var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);

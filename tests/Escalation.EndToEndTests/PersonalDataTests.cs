@@ -85,8 +85,7 @@ public sealed class PersonalDataTests(PlatformFixture platform)
         // Erasure masks what is committed; what the services still had planned (the customer's mail) lands first.
         await _driver.WaitUntilSettledAsync(cancellation);
 
-        var readOnly = await platform.ApiKeys.IssueAsync($"e2e-{run}", [Escalation.Access.Scopes.CasesRead], null, null, null, DateTimeOffset.UtcNow, cancellation);
-        using (var reader = platform.CreateHistoryChannel(readOnly.Token))
+        using (var reader = platform.CreateHistoryChannel(await platform.IssueKeyAsync([Escalation.Access.Scopes.CasesRead])))
         {
             var refused = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await new Escalation.Contracts.History.V1.HistoryAdmin.HistoryAdminClient(reader)
                 .EraseCustomerAsync(new() { CustomerId = customer }, cancellationToken: cancellation));

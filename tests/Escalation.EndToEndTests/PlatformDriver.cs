@@ -148,14 +148,20 @@ public sealed class PlatformDriver(PlatformFixture platform)
         var quietChecks = 0;
         await PollAsync(async () =>
         {
-            await using var lag = new NpgsqlCommand(
-                "SELECT (SELECT coalesce(max(seq_id), 0) FROM events.mt_events) - " +
-                "(SELECT coalesce(max(last_seq_id), 0) FROM events.mt_event_progression WHERE name LIKE 'case-event-relay%')", connection);
-            var unpublished = (long)(await lag.ExecuteScalarAsync(cancellation))!;
+            var unpublished = await UnpublishedAsync(connection, cancellation);
             var inFlight = await platform.Infrastructure.MessagesInFlightAsync() ?? 0;
             quietChecks = unpublished == 0 && inFlight == 0 ? quietChecks + 1 : 0;
             return quietChecks >= 8 ? "settled" : null; // 8 polls, 100 ms apart: longer than the statistics interval
         }, "the pipeline did not settle");
+    }
+
+    /// <summary>Committed events the relay has not published yet.</summary>
+    public static async Task<long> UnpublishedAsync(NpgsqlConnection connection, CancellationToken cancellation)
+    {
+        await using var lag = new NpgsqlCommand(
+            "SELECT (SELECT coalesce(max(seq_id), 0) FROM events.mt_events) - " +
+            "(SELECT coalesce(max(last_seq_id), 0) FROM events.mt_event_progression WHERE name LIKE 'case-event-relay%')", connection);
+        return (long)(await lag.ExecuteScalarAsync(cancellation))!;
     }
 
     public Task<T> PollAsync<T>(Func<Task<T?>> probe, string failure) where T : class => PollAsync(probe, () => failure);

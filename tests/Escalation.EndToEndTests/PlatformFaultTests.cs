@@ -100,15 +100,16 @@ public sealed class PlatformFaultTests(PlatformFixture platform)
             // Held until the first-response clocks of the contacts accepted before the fault have fallen due, so
             // that SLA alerts come due while it lasts.
             var due = faultBegan + PlatformFixture.SlaDrillFirstResponse + TimeSpan.FromSeconds(1);
-            await _driver.PollAsync(() => Task.FromResult(DateTimeOffset.UtcNow > due ? "due" : null), () => "the drill's clocks never fell due");
+            await _driver.PollAsync(() => DateTimeOffset.UtcNow > due ? "due" : null, () => "the drill's clocks never fell due");
         }
         finally
         {
             await restore();
         }
 
-        await _driver.PollAsync(async () => (await NotReadyAsync(PlatformFixture.Services)).Count == 0 ? "ready" : null,
-            () => $"{name}: {string.Join(", ", NotReadyAsync(PlatformFixture.Services).Result)} did not become ready again by themselves");
+        List<string> stillDown = [];
+        await _driver.PollAsync(async () => (stillDown = await NotReadyAsync(PlatformFixture.Services)).Count == 0 ? "ready" : null,
+            () => $"{name}: {string.Join(", ", stillDown)} did not become ready again by themselves");
         var recoveredAfter = faultStarted.Elapsed;
         await load.WaitUntilAcceptedAsync(load.Accepted + 20, _driver);
         var sent = await load.StopAndResendRefusedAsync(_driver);
@@ -137,11 +138,13 @@ public sealed class PlatformFaultTests(PlatformFixture platform)
         var cases = $"SELECT DISTINCT stream_id FROM events.mt_events WHERE type = 'contact_received' AND data->>'contactId' LIKE '{run}-%'";
 
         var received = await QueryAsync(connection,
-            $"SELECT data->>'contactId', count(*) FROM events.mt_events WHERE type = 'contact_received' AND data->>'contactId' LIKE '{run}-%' GROUP BY 1",
-            reader => (Contact: reader.GetString(0), Count: reader.GetInt64(1)));
-        var duplicatedEvents = await CountAsync(connection, $"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM events.mt_events " +
-            $"WHERE stream_id IN ({cases}) GROUP BY stream_id, type, causation_id, data HAVING count(*) > 1) twice");
-        report(sent.Except(received.Select(r => r.Contact)).Count(), duplicatedEvents + received.Sum(r => r.Count - 1));
+            $"SELECT data->>'contactId', count(*), array_agg(id) FROM events.mt_events WHERE type = 'contact_received' AND data->>'contactId' LIKE '{run}-%' GROUP BY 1",
+            reader => (Contact: reader.GetString(0), Count: reader.GetInt64(1), Ids: reader.GetFieldValue<Guid[]>(2)));
+        // A consumer that applied a delivery twice would have appended the same event for the same cause twice.
+        var duplicated = await QueryAsync(connection,
+            $"SELECT type || ' on ' || stream_id || ' caused by ' || coalesce(causation_id, '?'), count(*) FROM events.mt_events WHERE stream_id IN ({cases}) " +
+            "GROUP BY stream_id, type, causation_id, data HAVING count(*) > 1", reader => (Event: reader.GetString(0), Count: reader.GetInt64(1)));
+        report(sent.Except(received.Select(r => r.Contact)).Count(), duplicated.Sum(d => d.Count - 1) + received.Sum(r => r.Count - 1));
         Assert.Equal(sent.Order(), received.Select(r => r.Contact).Order());
         Assert.All(received, r => Assert.True(r.Count == 1, $"{r.Contact} recorded {r.Count} times"));
 
@@ -162,11 +165,7 @@ public sealed class PlatformFaultTests(PlatformFixture platform)
         Assert.Equal(0, await CountAsync(connection, $"SELECT count(*) FROM (SELECT causation_id FROM events.mt_events " +
             $"WHERE type IN ('escalation_routed', 'escalation_queued') AND stream_id IN ({cases}) GROUP BY stream_id, type, causation_id HAVING count(*) > 1) twice"));
 
-        // A consumer that applied a delivery twice would have appended the same event for the same cause twice.
-        var duplicated = await QueryAsync(connection,
-            $"SELECT type || ' on ' || stream_id || ' caused by ' || coalesce(causation_id, '?') FROM events.mt_events WHERE stream_id IN ({cases}) " +
-            "GROUP BY stream_id, type, causation_id, data HAVING count(*) > 1", reader => reader.GetString(0));
-        Assert.True(duplicated.Count == 0, $"duplicated: {string.Join("; ", duplicated.Take(5))}");
+        Assert.True(duplicated.Count == 0, $"duplicated: {string.Join("; ", duplicated.Take(5).Select(d => d.Event))}");
 
         // SLA: every first-response clock of the drill's routine cases fell due (6 s); each breached exactly once.
         var breaches = await _driver.PollAsync(async () =>
@@ -182,27 +181,17 @@ public sealed class PlatformFaultTests(PlatformFixture platform)
         Assert.All(breaches, b => Assert.True(b.Breaches == 1, $"case {b.Case} breached {b.Breaches} times"));
 
         // The relay delivered every committed ContactReceived of the drill at least once (deduplicated by MessageId).
-        var committed = await QueryAsync(connection,
-            $"SELECT id FROM events.mt_events WHERE type = 'contact_received' AND data->>'contactId' LIKE '{run}-%'", reader => reader.GetGuid(0));
-        await _driver.PollAsync(() => Task.FromResult(committed.Except(tap.MessageIds).Any() ? null : "delivered"),
+        var committed = received.SelectMany(r => r.Ids).ToList();
+        await _driver.PollAsync(() => committed.Except(tap.MessageIds).Any() ? null : "delivered",
             () => $"{committed.Except(tap.MessageIds).Count()} committed ContactReceived events were never delivered");
     }
 
     private async Task<List<string>> NotReadyAsync(IEnumerable<string> services)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
         var down = new List<string>();
         foreach (var service in services)
         {
-            try
-            {
-                using var response = await http.GetAsync(new Uri(platform.HttpAddress(service), "health/ready"), Cancellation);
-                if (response.StatusCode != HttpStatusCode.OK) down.Add(service);
-            }
-            catch (Exception unreachable) when (unreachable is HttpRequestException or TaskCanceledException)
-            {
-                down.Add(service);
-            }
+            if (!await platform.IsReadyAsync(service)) down.Add(service);
         }
 
         return down;
@@ -213,9 +202,7 @@ public sealed class PlatformFaultTests(PlatformFixture platform)
     {
         await using var connection = new NpgsqlConnection(platform.Infrastructure.PostgresConnectionString);
         await connection.OpenAsync(Cancellation);
-        await _driver.PollAsync(async () => await CountAsync(connection,
-            "SELECT (SELECT coalesce(max(seq_id), 0) FROM events.mt_events) - " +
-            "(SELECT coalesce(max(last_seq_id), 0) FROM events.mt_event_progression WHERE name LIKE 'case-event-relay%')") > 0 ? "behind" : null,
+        await _driver.PollAsync(async () => await PlatformDriver.UnpublishedAsync(connection, Cancellation) > 0 ? "behind" : null,
             () => "the relay was never behind the store");
     }
 
@@ -264,7 +251,7 @@ public sealed class PlatformFaultTests(PlatformFixture platform)
         private readonly CancellationTokenSource _stop = new();
         private readonly ConcurrentDictionary<string, object> _accepted = new();
         private readonly ConcurrentDictionary<string, object> _refused = new();
-        private readonly ConcurrentBag<Task<bool>> _posts = [];
+        private readonly ConcurrentBag<Task> _posts = [];
         private readonly Task _sending;
         private int _refusals;
 
@@ -292,7 +279,7 @@ public sealed class PlatformFaultTests(PlatformFixture platform)
             }
         }
 
-        private async Task<bool> TrySendAsync(string id, object contact)
+        private async Task TrySendAsync(string id, object contact)
         {
             try
             {
@@ -301,7 +288,7 @@ public sealed class PlatformFaultTests(PlatformFixture platform)
                 {
                     _accepted[id] = contact;
                     _refused.TryRemove(id, out _);
-                    return true;
+                    return;
                 }
             }
             catch (Exception failed) when (failed is HttpRequestException or TaskCanceledException)
@@ -310,18 +297,15 @@ public sealed class PlatformFaultTests(PlatformFixture platform)
             }
 
             if (_refused.TryAdd(id, contact)) Interlocked.Increment(ref _refusals);
-            return false;
         }
 
         public Task WaitUntilAcceptedAsync(int count, PlatformDriver driver) =>
-            driver.PollAsync(() => Task.FromResult(Accepted >= count ? "sent" : null), () => $"only {Accepted} contacts accepted, waiting for {count}");
+            driver.PollAsync(() => Accepted >= count ? "sent" : null, () => $"only {Accepted} contacts accepted, waiting for {count}");
 
         /// <returns>Every contact id sent, all accepted in the end.</returns>
         public async Task<IReadOnlyCollection<string>> StopAndResendRefusedAsync(PlatformDriver driver)
         {
-            await _stop.CancelAsync();
-            await _sending;
-            await Task.WhenAll(_posts); // each ends accepted or refused
+            await StopSendingAsync();
             await driver.PollAsync(async () =>
             {
                 foreach (var (id, contact) in _refused) await TrySendAsync(id, contact);
@@ -330,11 +314,17 @@ public sealed class PlatformFaultTests(PlatformFixture platform)
             return _accepted.Keys.ToList();
         }
 
-        public async ValueTask DisposeAsync()
+        /// <summary>Stops the stream; every post under way ends accepted or refused.</summary>
+        private async Task StopSendingAsync()
         {
             await _stop.CancelAsync();
             await _sending;
             await Task.WhenAll(_posts);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await StopSendingAsync();
             _intake.Dispose();
             _stop.Dispose();
         }

@@ -44,6 +44,10 @@ public sealed class PlatformFixture : IAsyncLifetime
     /// <summary>The platform's key table, for tests that issue, rotate and revoke keys.</summary>
     public ApiKeyStore ApiKeys { get; private set; } = null!;
 
+    /// <summary>A new key of a client of its own, as a token.</summary>
+    public async Task<string> IssueKeyAsync(string[] scopes, string? channel = null, int? contactsPerSecond = null) =>
+        (await ApiKeys.IssueAsync($"e2e-{Guid.NewGuid():N}", scopes, channel, contactsPerSecond, null, DateTimeOffset.UtcNow, CancellationToken.None)).Token;
+
     private string _notificationKey = null!;
     public WebhookReceiver Webhooks { get; private set; } = null!;
 
@@ -303,9 +307,23 @@ public sealed class PlatformFixture : IAsyncLifetime
         _processes[instance] = process;
     }
 
+    /// <summary>Whether the instance answers <c>/health/ready</c> with 200 (not listening or too busy to answer is not ready).</summary>
+    public async Task<bool> IsReadyAsync(string instance)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        try
+        {
+            using var response = await http.GetAsync(new Uri(HttpAddress(instance), "health/ready"));
+            return response.StatusCode == HttpStatusCode.OK;
+        }
+        catch (Exception unreachable) when (unreachable is HttpRequestException or TaskCanceledException)
+        {
+            return false;
+        }
+    }
+
     private async Task WaitUntilReadyAsync(string service)
     {
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{_httpPorts[service]}/"), Timeout = TimeSpan.FromSeconds(5) };
         var deadline = DateTime.UtcNow + StartupDeadline;
         while (DateTime.UtcNow < deadline)
         {
@@ -314,21 +332,9 @@ public sealed class PlatformFixture : IAsyncLifetime
                 throw new InvalidOperationException($"{service} exited with {_processes[service].ExitCode}.\n{LogTails()}");
             }
 
-            try
+            if (await IsReadyAsync(service))
             {
-                using var response = await http.GetAsync("health/ready");
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            catch (TaskCanceledException)
-            {
-                // Busy starting.
+                return;
             }
 
             await Task.Delay(200);

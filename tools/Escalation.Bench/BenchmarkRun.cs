@@ -15,7 +15,7 @@ namespace Escalation.Bench;
 public sealed record BenchOptions(
     Uri Intake, Uri Broker, Uri BrokerManagement, string Postgres, Uri History, string ApiKey,
     int IntakeContacts, double? SustainedContactRate, TimeSpan SustainedFor, TimeSpan LatencyFor, TimeSpan LimitsFor,
-    double EscalatingShare, string Label, bool SkipLimits);
+    double EscalatingShare, bool SkipLimits);
 
 /// <summary>
 /// One benchmark run against a platform running on this machine: the raw limits first, then intake, the sustained
@@ -33,10 +33,13 @@ public sealed partial class BenchmarkRun(BenchOptions options, TimeProvider time
     private readonly List<string> _failures = [];
     private IReadOnlyList<StatementCost> _statements = [];
     private EventStore Store => field ??= new(_database);
+    private Platform Platform => field ??= new(Store, options.BrokerManagement);
+
+    /// <summary>Between phases: the previous phase's backlog must not count against the next.</summary>
+    private Task SettleAsync(CancellationToken cancellationToken) => Platform.WaitUntilSettledAsync(TimeSpan.FromMinutes(10), cancellationToken);
 
     public async Task<BenchReport> RunAsync(RunInfo run, CancellationToken cancellationToken)
     {
-        using var platform = new Platform(Store, options.BrokerManagement);
         await using var memory = new MemorySampler(TimeSpan.FromMilliseconds(500));
 
         if (!options.SkipLimits)
@@ -45,8 +48,7 @@ public sealed partial class BenchmarkRun(BenchOptions options, TimeProvider time
         }
 
         var postgresLimit = _limits.FirstOrDefault(l => l.Name.StartsWith("PostgreSQL", StringComparison.Ordinal));
-        // Between phases: the previous phase's backlog must not count against the next.
-        Task Settle() => platform.WaitUntilSettledAsync(TimeSpan.FromMinutes(10), cancellationToken);
+        Task Settle() => SettleAsync(cancellationToken);
 
         await Settle();
         await Phase("intake alone over AMQP", () => MeasureIntakeAsync("amqp", alone: true, postgresLimit, cancellationToken));
@@ -63,7 +65,7 @@ public sealed partial class BenchmarkRun(BenchOptions options, TimeProvider time
         await Phase("latency at half rate", () => MeasureLatencyAsync(sustained / 2, cancellationToken));
         await Settle();
         await Phase("feed catch-up", () => MeasureFeedAsync(cancellationToken));
-        await Phase("1,000-event history", () => MeasureHistoryReadAsync(Settle, cancellationToken));
+        await Phase("1,000-event history", () => MeasureHistoryReadAsync(cancellationToken));
         if (!options.SkipLimits)
         {
             // Measured again because other load on a shared machine moves them: a run whose two measurements
@@ -128,22 +130,22 @@ public sealed partial class BenchmarkRun(BenchOptions options, TimeProvider time
         var from = await Store.HighestPositionAsync(cancellationToken);
         await using var sender = await SenderAsync(transport, cancellationToken);
         LoadResult load;
+        (long Count, DateTimeOffset? LastAt) recorded = default;
         using (alone ? ServiceProcesses.Pause(DownstreamServices) : null)
         {
             load = await new LoadDriver(sender, new ContactMix(runId, options.EscalatingShare), inFlight: transport == "http" ? 64 : 2000, time)
                 .RunAsync(options.IntakeContacts, ratePerSecond: null, cancellationToken);
-            await WaitForAsync(async () => await Store.CountContactsAsync(from, runId, cancellationToken) >= load.Sent.Count - load.Failed,
+            await WaitForAsync(async () => (recorded = await Store.ContactsRecordedAsync(from, runId, cancellationToken)).Count >= load.Sent.Count - load.Failed,
                 TimeSpan.FromMilliseconds(500), TimeSpan.FromMinutes(10), $"{options.IntakeContacts} contacts recorded", cancellationToken);
         }
 
-        var timelines = await Store.TimelinesAsync(from, runId, cancellationToken);
-        var seconds = (timelines.Max(t => t.ReceivedAt) - load.StartedAt).TotalSeconds;
-        var rate = timelines.Count / seconds;
-        Console.WriteLine($"   {timelines.Count} contacts recorded in {seconds:N1} s = {rate:N0}/s (sent in {load.SendingTook.TotalSeconds:N1} s, {load.Failed} failed)");
+        var seconds = (recorded.LastAt!.Value - load.StartedAt).TotalSeconds;
+        var rate = recorded.Count / seconds;
+        Console.WriteLine($"   {recorded.Count} contacts recorded in {seconds:N1} s = {rate:N0}/s (sent in {load.SendingTook.TotalSeconds:N1} s, {load.Failed} failed)");
         var setting = alone ? "the other five services paused" : "the whole pipeline running on the same two cores";
         _figures.Add(new Figure($"Intake over {transport.ToUpperInvariant()}{(alone ? " alone" : ", with the pipeline")}: contacts into case streams",
             rate, "/s", "≥ 5,000/s and ≥ 25 % of raw commits", rate >= 5000 && Ratio(rate, postgresLimit) is null or >= 0.25,
-            postgresLimit?.Name, Ratio(rate, postgresLimit), $"{timelines.Count} contacts flat out, {setting}"));
+            postgresLimit?.Name, Ratio(rate, postgresLimit), $"{recorded.Count} contacts flat out, {setting}"));
         return rate;
     }
 
@@ -158,7 +160,7 @@ public sealed partial class BenchmarkRun(BenchOptions options, TimeProvider time
         var (load, timelines, eventsInWindow, _, _) = await DriveMixAsync("sustain", contactRate, options.SustainedFor, seed: 2, TimeSpan.FromMinutes(10), cancellationToken);
         await ReadStatementStatisticsAsync(cancellationToken);
         var windowEnd = load.StartedAt + load.SendingTook;
-        var escalating = load.Sent.Count(s => s.Kind != ContactKind.Routine);
+        var escalating = load.Escalating;
 
         var window = load.SendingTook.TotalSeconds;
         var completedInWindow = timelines.Count(t => t.CompletedAt <= windowEnd);
@@ -194,7 +196,7 @@ public sealed partial class BenchmarkRun(BenchOptions options, TimeProvider time
             .RunAsync(count, contactRate, cancellationToken);
         var eventsWhileSending = await Store.HighestPositionAsync(cancellationToken) - from;
 
-        var escalating = load.Sent.Count(s => s.Kind != ContactKind.Routine);
+        var escalating = load.Escalating;
         IReadOnlyList<CaseTimeline> timelines = [];
         // Every 2 s: the timeline query joins all the run's events, and the database is what is being measured.
         await WaitForAsync(async () =>
@@ -211,7 +213,7 @@ public sealed partial class BenchmarkRun(BenchOptions options, TimeProvider time
         tap.Record(true);
         var (load, timelines, _, _, _) = await DriveMixAsync("latency", contactRate, options.LatencyFor, seed: 3, TimeSpan.FromMinutes(5), cancellationToken);
         tap.Record(false);
-        var escalating = load.Sent.Count(s => s.Kind != ContactKind.Routine);
+        var escalating = load.Escalating;
 
         var sentAt = load.Sent.ToDictionary(s => s.ContactId, s => s.SentAt);
         var routed = timelines.Where(t => t.RoutedAt is not null).ToList();
@@ -222,9 +224,9 @@ public sealed partial class BenchmarkRun(BenchOptions options, TimeProvider time
             .Select(t => (t.NotifiedAt!.Value - sentAt[t.ContactId]).TotalMilliseconds)), "", null, "customer told"));
         _latencies.Add(new LatencyFigure("Contact → ContactReceived committed", Distribution.Of(timelines
             .Select(t => (t.ReceivedAt - sentAt[t.ContactId]).TotalMilliseconds)), "", null, "AMQP intake"));
-        _latencies.Add(new LatencyFigure("Relay: commit → delivered to a consumer", tap.Lag(), "", null,
-            "five case event types, at half rate"));
-        Console.WriteLine($"   contact → routed p50 {toRouted.P50:N0} ms, p99 {toRouted.P99:N0} ms; relay lag p99 {tap.Lag().P99:N0} ms");
+        var relayLag = tap.Lag();
+        _latencies.Add(new LatencyFigure("Relay: commit → delivered to a consumer", relayLag, "", null, "five case event types, at half rate"));
+        Console.WriteLine($"   contact → routed p50 {toRouted.P50:N0} ms, p99 {toRouted.P99:N0} ms; relay lag p99 {relayLag.P99:N0} ms");
     }
 
     /// <summary>The gRPC feed from a position to the head, against a raw keyset SELECT over the same range.</summary>
@@ -263,7 +265,7 @@ public sealed partial class BenchmarkRun(BenchOptions options, TimeProvider time
     }
 
     /// <summary>GetHistory of one case with 1,000 events: a conversation of 1,000 contacts sent in batches of 100.</summary>
-    private async Task MeasureHistoryReadAsync(Func<Task> settle, CancellationToken cancellationToken)
+    private async Task MeasureHistoryReadAsync(CancellationToken cancellationToken)
     {
         var runId = RunId("history");
         var mix = new ContactMix(runId);
@@ -281,7 +283,7 @@ public sealed partial class BenchmarkRun(BenchOptions options, TimeProvider time
             caseId = accepted!.Results[0].CaseId;
         }
 
-        await settle();
+        await SettleAsync(cancellationToken);
         var events = await Store.EventCountAsync(caseId, cancellationToken);
         using var channel = PlatformClients.Grpc(options.History, options.ApiKey);
         var history = new CaseHistory.CaseHistoryClient(channel);
@@ -352,7 +354,11 @@ public sealed partial class BenchmarkRun(BenchOptions options, TimeProvider time
         }
     }
 
-    public ValueTask DisposeAsync() => _database.DisposeAsync();
+    public ValueTask DisposeAsync()
+    {
+        Platform.Dispose();
+        return _database.DisposeAsync();
+    }
 
     private sealed record BatchAccepted(List<AcceptedContact> Results);
 

@@ -43,15 +43,15 @@ root.SetAction(async (parse, cancellationToken) =>
     var options = new BenchOptions(parse.GetRequiredValue(intake), parse.GetRequiredValue(broker), parse.GetRequiredValue(management),
         parse.GetRequiredValue(postgres), parse.GetRequiredValue(history), parse.GetRequiredValue(apiKey), parse.GetValue(contacts), parse.GetValue(rate),
         TimeSpan.FromSeconds(parse.GetValue(sustainedFor)), TimeSpan.FromSeconds(parse.GetValue(latencyFor)),
-        TimeSpan.FromSeconds(parse.GetValue(limitsFor)), parse.GetValue(share), parse.GetRequiredValue(label), parse.GetValue(skipLimits));
+        TimeSpan.FromSeconds(parse.GetValue(limitsFor)), parse.GetValue(share), parse.GetValue(skipLimits));
     var run = new RunInfo(DateTimeOffset.UtcNow, Git("rev-parse --short HEAD") + (Git("status --porcelain --untracked-files=no") is "" ? "" : "+changes"),
         $"{RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture})", Environment.ProcessorCount,
-        Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024), 1), RuntimeInformation.FrameworkDescription, options.Label);
+        Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024), 1), RuntimeInformation.FrameworkDescription, parse.GetRequiredValue(label));
 
     await using var benchmark = new BenchmarkRun(options, TimeProvider.System);
     var directory = parse.GetRequiredValue(output);
     directory.Create();
-    var name = $"{run.StartedAt:yyyy-MM-dd-HHmm}-{string.Concat(options.Label.Select(c => char.IsLetterOrDigit(c) ? char.ToLowerInvariant(c) : '-'))}";
+    var name = $"{run.StartedAt:yyyy-MM-dd-HHmm}-{string.Concat(run.Label.Select(c => char.IsLetterOrDigit(c) ? char.ToLowerInvariant(c) : '-'))}";
     string markdown, json;
     if (parse.GetValue(soakMinutes) is { } minutes)
     {

@@ -20,33 +20,26 @@ public sealed partial class BenchmarkRun
     /// </summary>
     public async Task<SoakReport> SoakAsync(RunInfo run, double contactRate, TimeSpan length, TimeSpan every, CancellationToken cancellationToken)
     {
-        using var platform = new Platform(Store, options.BrokerManagement);
-        await platform.WaitUntilSettledAsync(TimeSpan.FromMinutes(10), cancellationToken);
+        await SettleAsync(cancellationToken);
         var samples = new List<SoakSample>();
         var started = time.GetUtcNow();
         using var stopSampling = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var sampling = Task.Run(async () =>
+        var sampling = Task.Run(() => Periodically.RunAsync(every, time, async () =>
         {
-            using var timer = new PeriodicTimer(every, time);
-            do
-            {
-                var sample = new SoakSample((time.GetUtcNow() - started).TotalMinutes, await platform.QueuedMessagesAsync(stopSampling.Token),
-                    ServiceProcesses.ServiceMemory());
-                lock (samples) samples.Add(sample);
-                Console.WriteLine($"   {sample.Minute,5:N1} min: {sample.QueuedMessages} queued; RSS " +
-                                  string.Join(", ", sample.Memory.OrderBy(m => m.Key).Select(m => $"{m.Key} {m.Value.Rss:N0}")));
-            }
-            while (await timer.WaitForNextTickAsync(stopSampling.Token).AsTask().ContinueWith(t => !t.IsCanceled && t.Result));
-        }, CancellationToken.None);
+            var sample = new SoakSample((time.GetUtcNow() - started).TotalMinutes, await Platform.QueuedMessagesAsync(stopSampling.Token),
+                ServiceProcesses.ServiceMemory());
+            lock (samples) samples.Add(sample);
+            Console.WriteLine($"   {sample.Minute,5:N1} min: {sample.QueuedMessages} queued; RSS " +
+                              string.Join(", ", sample.Memory.OrderBy(m => m.Key).Select(m => $"{m.Key} {m.Value.Rss:N0}")));
+        }, stopSampling.Token), CancellationToken.None);
 
         var (load, timelines, _, runId, from) = await DriveMixAsync("soak", contactRate, length, seed: 4, TimeSpan.FromMinutes(15), cancellationToken);
         var drained = time.GetUtcNow() - (load.StartedAt + load.SendingTook);
         await stopSampling.CancelAsync();
         await sampling;
 
-        var recorded = await Store.CountContactsAsync(from, runId, cancellationToken);
-        var escalating = load.Sent.Count(s => s.Kind != ContactKind.Routine);
-        return new SoakReport(run, contactRate, length, load.Sent.Count, load.Failed, recorded, escalating,
+        var (recorded, _) = await Store.ContactsRecordedAsync(from, runId, cancellationToken);
+        return new SoakReport(run, contactRate, length, load.Sent.Count, load.Failed, recorded, load.Escalating,
             timelines.Count(t => t.CompletedAt is not null), drained, samples);
     }
 }

@@ -23,7 +23,7 @@ internal sealed class GlobalOptions
 
     public Option<string?> ApiKey { get; } = new("--api-key")
     {
-        Description = $"An API key with scope cases:read (platform:admin for projections and rebuild); or set ${ApiKeyVariable}",
+        Description = $"An API key with scope cases:read (platform:admin for projections, rebuild and erase-customer); or set ${ApiKeyVariable}",
         HelpName = "key",
         Recursive = true,
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable(ApiKeyVariable),

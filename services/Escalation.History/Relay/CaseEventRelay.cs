@@ -49,11 +49,6 @@ public sealed partial class CaseEventRelay : SubscriptionBase
     }
 
     public const string SubscriptionName = "case-event-relay";
-    public const string SequenceHeader = "escalation-sequence";
-    public const string StreamVersionHeader = "escalation-stream-version";
-
-    /// <summary>When the event was recorded (ISO 8601): a consumer's receive time minus this is the relay lag.</summary>
-    public const string RecordedAtHeader = "escalation-recorded-at";
 
     private const string SequenceTag = "escalation.sequence";
     private const string StreamVersionTag = "escalation.stream_version";
@@ -109,9 +104,9 @@ public sealed partial class CaseEventRelay : SubscriptionBase
                 {
                     publish.MessageId = @event.Id;
                     publish.CorrelationId = @event.StreamId;
-                    publish.Headers.Set(SequenceHeader, @event.Sequence);
-                    publish.Headers.Set(StreamVersionHeader, @event.Version);
-                    publish.Headers.Set(RecordedAtHeader, @event.Timestamp.ToString("O"));
+                    publish.Headers.Set(Wire.CaseEventHeaders.Sequence, @event.Sequence);
+                    publish.Headers.Set(Wire.CaseEventHeaders.StreamVersion, @event.Version);
+                    publish.Headers.Set(Wire.CaseEventHeaders.RecordedAt, @event.Timestamp.ToString("O"));
                     if (reference is not null)
                     {
                         publish.Headers.Set(CaseTelemetry.ReferenceHeader, reference);

@@ -6,10 +6,15 @@ namespace Escalation.Bench.Load;
 /// <summary>What a generated contact is meant to exercise: routine (no escalation) or one escalation trigger.</summary>
 public enum ContactKind { Routine, HumanRequest, LowBotConfidence, NegativeSentiment, FraudKeyword, StrategicCustomer, PublicComplaint }
 
+public static class ContactKinds
+{
+    public static bool Escalates(this ContactKind kind) => kind != ContactKind.Routine;
+}
+
 /// <summary>A generated contact and what the triage rules are expected to make of it.</summary>
 public sealed record GeneratedContact(InboundContact Contact, ContactKind Kind)
 {
-    public bool Escalates => Kind != ContactKind.Routine;
+    public bool Escalates => Kind.Escalates();
 }
 
 /// <summary>

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Escalation.Contracts;
 using RabbitMQ.Client;
 
 namespace Escalation.Bench.Load;
@@ -8,7 +9,6 @@ namespace Escalation.Bench.Load;
 /// <summary>Sends one contact to intake; completes when intake (HTTP 202) or the broker (publisher confirm) accepted it.</summary>
 public interface IContactSender : IAsyncDisposable
 {
-    string Transport { get; }
 
     Task SendAsync(GeneratedContact contact, CancellationToken cancellationToken);
 }
@@ -28,8 +28,6 @@ public sealed class HttpContactSender(Uri intake, string apiKey, int connections
 {
     private readonly HttpClient _http = PlatformClients.Http(intake, apiKey, TimeSpan.FromSeconds(60),
         new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = TimeSpan.FromMinutes(10) });
-
-    public string Transport => "http";
 
     public async Task SendAsync(GeneratedContact contact, CancellationToken cancellationToken)
     {
@@ -53,14 +51,12 @@ public sealed class HttpContactSender(Uri intake, string apiKey, int connections
 /// </summary>
 public sealed class AmqpContactSender : IContactSender
 {
-    public const string Exchange = "escalation.inbound-contacts";
+    public const string Exchange = Wire.InboundContactsExchange;
     private readonly IConnection _connection;
     private readonly IChannel[] _channels;
     private int _next;
 
     private AmqpContactSender(IConnection connection, IChannel[] channels) => (_connection, _channels) = (connection, channels);
-
-    public string Transport => "amqp";
 
     public static async Task<AmqpContactSender> ConnectAsync(Uri broker, int channels, CancellationToken cancellationToken)
     {

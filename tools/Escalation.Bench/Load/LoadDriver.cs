@@ -6,7 +6,10 @@ namespace Escalation.Bench.Load;
 public sealed record SentContact(string ContactId, ContactKind Kind, DateTimeOffset SentAt);
 
 /// <summary>What a load run sent, and how long sending took.</summary>
-public sealed record LoadResult(IReadOnlyList<SentContact> Sent, DateTimeOffset StartedAt, TimeSpan SendingTook, int Failed);
+public sealed record LoadResult(IReadOnlyList<SentContact> Sent, DateTimeOffset StartedAt, TimeSpan SendingTook, int Failed)
+{
+    public int Escalating => Sent.Count(contact => contact.Kind.Escalates());
+}
 
 /// <summary>
 /// Drives contacts into intake, either flat out (as many in flight as allowed) or at a fixed rate (open loop: contact

@@ -21,14 +21,19 @@ public sealed class EventStore(NpgsqlDataSource dataSource)
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    /// <summary>Contacts of the run (contact ids starting with <paramref name="runId"/>) recorded on case streams.</summary>
-    public async Task<long> CountContactsAsync(long after, string runId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Contacts of the run (contact ids starting with <paramref name="runId"/>) recorded on case streams, and when the
+    /// last of them was committed.
+    /// </summary>
+    public async Task<(long Count, DateTimeOffset? LastAt)> ContactsRecordedAsync(long after, string runId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "SELECT count(*) FROM events.mt_events WHERE seq_id > $1 AND type = 'contact_received' AND data->>'contactId' LIKE $2");
+            "SELECT count(*), max(timestamp) FROM events.mt_events WHERE seq_id > $1 AND type = 'contact_received' AND data->>'contactId' LIKE $2");
         command.Parameters.AddWithValue(after);
         command.Parameters.AddWithValue(runId + "-%");
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1));
     }
 
     public async Task<IReadOnlyList<CaseTimeline>> TimelinesAsync(long after, string runId, CancellationToken cancellationToken)

@@ -23,7 +23,7 @@ public sealed class Platform(EventStore store, Uri rabbitManagement) : IDisposab
     }
 
     /// <summary>Waits until the queues are empty and no event was appended for two consecutive looks a second apart.</summary>
-    public async Task<TimeSpan> WaitUntilSettledAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task WaitUntilSettledAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         var started = DateTime.UtcNow;
         long lastPosition = -1;
@@ -33,7 +33,7 @@ public sealed class Platform(EventStore store, Uri rabbitManagement) : IDisposab
             var position = await store.HighestPositionAsync(cancellationToken);
             var queued = await QueuedMessagesAsync(cancellationToken);
             quietLooks = queued == 0 && position == lastPosition ? quietLooks + 1 : 0;
-            if (quietLooks >= 2) return DateTime.UtcNow - started;
+            if (quietLooks >= 2) return;
             lastPosition = position;
             await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
         }

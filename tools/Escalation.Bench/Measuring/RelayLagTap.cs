@@ -1,4 +1,8 @@
 using System.Text;
+using Escalation.Contracts;
+using Escalation.Contracts.Cases;
+using Escalation.Contracts.Escalations;
+using Escalation.Contracts.Notifications;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 
@@ -11,17 +15,11 @@ namespace Escalation.Bench.Measuring;
 /// </summary>
 public sealed class RelayLagTap : IAsyncDisposable
 {
-    public const string RecordedAtHeader = "escalation-recorded-at";
-
     /// <summary>MassTransit names an exchange after the message type: namespace:TypeName.</summary>
-    public static readonly string[] Exchanges =
-    [
-        "Escalation.Contracts.Cases:TicketOpened",
-        "Escalation.Contracts.Cases:ContactReceived",
-        "Escalation.Contracts.Escalations:EscalationRequested",
-        "Escalation.Contracts.Escalations:EscalationRouted",
-        "Escalation.Contracts.Notifications:NotificationSent",
-    ];
+    public static readonly string[] Exchanges = new[]
+    {
+        typeof(TicketOpened), typeof(ContactReceived), typeof(EscalationRequested), typeof(EscalationRouted), typeof(NotificationSent),
+    }.Select(type => $"{type.Namespace}:{type.Name}").ToArray();
 
     private readonly IConnection _connection;
     private readonly IChannel _channel;
@@ -58,7 +56,7 @@ public sealed class RelayLagTap : IAsyncDisposable
 
     private void Observe(IDictionary<string, object?>? headers, DateTimeOffset receivedAt)
     {
-        if (!_recording || headers?.TryGetValue(RecordedAtHeader, out var value) != true) return;
+        if (!_recording || headers?.TryGetValue(Wire.CaseEventHeaders.RecordedAt, out var value) != true) return;
         var text = value is byte[] bytes ? Encoding.UTF8.GetString(bytes) : value?.ToString();
         if (DateTimeOffset.TryParse(text, out var recordedAt))
         {

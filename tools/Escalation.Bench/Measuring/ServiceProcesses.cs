@@ -136,22 +136,19 @@ public sealed class MemorySampler : IAsyncDisposable
 
     public IReadOnlyDictionary<string, ServiceMemory> Peak { get { lock (_peak) return new Dictionary<string, ServiceMemory>(_peak); } }
 
-    private async Task SampleAsync(TimeSpan interval)
+    private Task SampleAsync(TimeSpan interval) => Periodically.RunAsync(interval, TimeProvider.System, () =>
     {
-        using var timer = new PeriodicTimer(interval);
-        do
+        var sample = ServiceProcesses.ServiceMemory();
+        lock (_peak)
         {
-            var sample = ServiceProcesses.ServiceMemory();
-            lock (_peak)
+            foreach (var (service, memory) in sample)
             {
-                foreach (var (service, memory) in sample)
-                {
-                    _peak[service] = _peak.TryGetValue(service, out var peak) ? peak.Max(memory) : memory;
-                }
+                _peak[service] = _peak.TryGetValue(service, out var peak) ? peak.Max(memory) : memory;
             }
         }
-        while (await timer.WaitForNextTickAsync(_stop.Token).AsTask().ContinueWith(t => !t.IsCanceled && t.Result));
-    }
+
+        return Task.CompletedTask;
+    }, _stop.Token);
 
     public async ValueTask DisposeAsync()
     {

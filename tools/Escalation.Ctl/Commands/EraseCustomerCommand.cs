@@ -22,7 +22,7 @@ internal static class EraseCustomerCommand
             }
             else
             {
-                output.WriteLine($"erased at {erased.ErasedAt.ToDateTimeOffset():u} from {erased.CaseIds.Count} case(s): {string.Join(", ", erased.CaseIds)}");
+                output.WriteLine($"erased at {Rendering.Time(erased.ErasedAt)} from {erased.CaseIds.Count} case(s): {string.Join(", ", erased.CaseIds)}");
             }
 
             return ExitCodes.Ok;

@@ -2,7 +2,8 @@ using System.CommandLine;
 using System.Text.Json;
 using Escalation.Access;
 using Npgsql;
-using Spectre.Console;
+using Google.Protobuf.WellKnownTypes;
+using static Escalation.Ctl.Rendering;
 
 namespace Escalation.Ctl.Commands;
 
@@ -12,7 +13,8 @@ namespace Escalation.Ctl.Commands;
 /// </summary>
 internal static class KeysCommand
 {
-    private const string PostgresVariable = "ESCALATION_POSTGRES";
+    // The services' own setting (infra/demo.sh exports it), not the test suite's ESCALATION_POSTGRES, which names a server.
+    private const string PostgresVariable = "ConnectionStrings__postgres";
     private const string DefaultPostgres = "Host=localhost;Database=escalation;Username=postgres;Password=postgres";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -102,18 +104,21 @@ internal static class KeysCommand
                 return;
             }
 
-            var table = new Table().AddColumns("key id", "client", "scopes", "channel", "contacts/s", "created", "expires", "state");
+            var table = CreateTable(Column("key id"), Column("client"), Column("scopes"), Column("channel"), NumberColumn("contacts/s"),
+                Column("created"), Column("expires"), Column("state"));
             foreach (var key in keys)
             {
                 var view = View(key, now);
-                table.AddRow(view.KeyId, Markup.Escape(view.Client), string.Join(" ", view.Scopes), view.Channel ?? "", view.ContactsPerSecond?.ToString() ?? "",
-                    view.CreatedAt.ToString("u"), view.ExpiresAt?.ToString("u") ?? "", view.State);
+                table.AddTextRow(view.KeyId, view.Client, string.Join(" ", view.Scopes), view.Channel ?? None,
+                    view.ContactsPerSecond is { } rate ? Number(rate) : None, At(view.CreatedAt), view.ExpiresAt is { } expires ? At(expires) : None, view.State);
             }
 
             new Output(json: false).Write(table);
         }));
         return command;
     }
+
+    private static string At(DateTimeOffset time) => Time(Timestamp.FromDateTimeOffset(time));
 
     private sealed record KeyView(string KeyId, string Client, IReadOnlyList<string> Scopes, string? Channel, int? ContactsPerSecond,
         DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt, string State);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Escalation.Contracts;
 using Escalation.Contracts.Intake;
 using Escalation.ServiceDefaults;
 using MassTransit;
@@ -25,7 +26,7 @@ public sealed class RawInboundContact;
 public sealed class RawInboundContactConsumer(ContactReceiver receiver, TimeProvider time) : IConsumer<RawInboundContact>
 {
     /// <summary>Fanout exchange for publishers that send plain JSON (no MassTransit envelope); see the README.</summary>
-    public const string Exchange = "escalation.inbound-contacts";
+    public const string Exchange = Wire.InboundContactsExchange;
 
     public Task Consume(ConsumeContext<RawInboundContact> context)
     {
