@@ -8,4 +8,4 @@ builder.AddHistory();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapHistory();
-app.Run();
+return await app.RunServiceAsync(args);

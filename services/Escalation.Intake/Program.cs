@@ -8,4 +8,4 @@ builder.AddIntake();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapIntake();
-app.Run();
+return await app.RunServiceAsync(args);

@@ -7,4 +7,4 @@ builder.AddNotification();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
-app.Run();
+return await app.RunServiceAsync(args);

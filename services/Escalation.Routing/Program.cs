@@ -8,4 +8,4 @@ builder.AddRouting();
 var app = builder.Build();
 app.MapDefaultEndpoints();
 app.MapRouting();
-app.Run();
+return await app.RunServiceAsync(args);

@@ -26,6 +26,9 @@ public static class RoutingSetup
         {
             options.Schema.For<Assignment>().Index(a => a.CaseId).Index(a => a.Team).Index(a => a.Agent!).Index(a => a.AcknowledgeBy!);
             options.Schema.For<AgentProfile>().Index(a => a.Team);
+            // Every document type is declared, so that `migrate` creates its table (the service's role cannot).
+            options.Schema.For<MatrixCell>();
+            options.Schema.For<TeamContacts>();
         });
         builder.Services.AddHostedService<DirectorySeeder>();
         builder.Services.AddSingleton<QueueDispatcher>();

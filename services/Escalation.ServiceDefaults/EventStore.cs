@@ -29,6 +29,8 @@ public static class EventStore
         var connectionString = builder.Configuration.GetConnectionString("postgres")
             ?? throw new InvalidOperationException("ConnectionStrings:postgres is not configured.");
 
+        var schema = DatabaseSchemaOptions.From(builder.Configuration);
+        builder.Services.AddSingleton(schema);
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
@@ -41,15 +43,23 @@ public static class EventStore
                 options.Events.MetadataConfig.CausationIdEnabled = true;
                 options.Events.MetadataConfig.HeadersEnabled = true;
                 options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
-                options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+                options.AutoCreateSchemaObjects = schema.MigrateAtStartup ? AutoCreate.CreateOrUpdate : AutoCreate.None;
                 options.Events.AddEventTypes(CaseEventCatalog.All);
                 options.OpenTelemetry.ExportCounterOnChangeSets<long>("escalation.case_events.appended", "{event}", CountAppendedCaseEvents);
                 configure?.Invoke(options);
             })
             .UseNpgsqlDataSource();
 
-        // Registered before the bus and the daemon so that both start on a migrated schema.
-        builder.Services.AddHostedService<SchemaMigrator>();
+        // Registered before the bus and the daemon so that both start on a migrated (or verified) schema.
+        if (schema.MigrateAtStartup)
+        {
+            builder.Services.AddHostedService<SchemaMigrator>();
+        }
+        else
+        {
+            builder.Services.AddHostedService<SchemaCheck>();
+        }
+
         return marten;
     }
 
@@ -107,39 +117,6 @@ public static class EventStore
             }
         }
     }
-}
-
-/// <summary>
-/// Applies the service's schema changes at start-up, one service at a time. Marten's own start-up migration gives up
-/// after about 400 ms when another process holds its migration lock, which happens whenever the six services start
-/// together; this waits on a Postgres advisory lock instead.
-/// </summary>
-internal sealed class SchemaMigrator(IDocumentStore store, NpgsqlDataSource dataSource) : IHostedService
-{
-    private const long MigrationLockKey = 0x4553_4341_4c41_54; // "ESCALAT"
-
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using (var acquire = new NpgsqlCommand("SELECT pg_advisory_lock(@key)", connection))
-        {
-            acquire.Parameters.AddWithValue("key", MigrationLockKey);
-            await acquire.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        try
-        {
-            await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
-        }
-        finally
-        {
-            await using var release = new NpgsqlCommand("SELECT pg_advisory_unlock(@key)", connection);
-            release.Parameters.AddWithValue("key", MigrationLockKey);
-            await release.ExecuteNonQueryAsync(CancellationToken.None);
-        }
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 internal sealed class PostgresHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck

@@ -37,6 +37,7 @@ public sealed class Infrastructure : IAsyncDisposable
         }
 
         PostgresConnectionString = new NpgsqlConnectionStringBuilder(_adminConnectionString) { Database = DatabaseName }.ConnectionString;
+        await CreateServiceRolesAsync();
 
         var broker = new Uri(rabbit);
         var vhost = "/";
@@ -74,6 +75,46 @@ public sealed class Infrastructure : IAsyncDisposable
             await ManagementAsync(HttpMethod.Put, $"api/permissions/{VirtualHost}/{user}", service.Value.GetRawText());
             _serviceUris[service.Name] = new UriBuilder(RabbitMqUri) { UserName = user, Password = password }.Uri.ToString();
         }
+    }
+
+    /// <summary>
+    /// The Postgres connection a service runs with: its own role (infra/postgres/create-roles.sh), which may not change
+    /// the schema and reaches only the shared event tables, the key table (read-only) and its own schema.
+    /// </summary>
+    public string PostgresConnectionStringOf(string service) =>
+        new NpgsqlConnectionStringBuilder(PostgresConnectionString) { Username = ServiceRole(service), Password = ServiceRolePassword(service) }.ConnectionString;
+
+    public static string ServiceRole(string service) => $"escalation_{service.ToLowerInvariant()}";
+
+    private static string ServiceRolePassword(string service) => $"e2e-{service.ToLowerInvariant()}-password";
+
+    /// <summary>Roles belong to the whole server, so runs share them (same passwords); the grants are per database.</summary>
+    private async Task CreateServiceRolesAsync()
+    {
+        await using var admin = new NpgsqlConnection(_adminConnectionString);
+        await admin.OpenAsync();
+        foreach (var service in PlatformFixture.Services)
+        {
+            var (role, password) = (ServiceRole(service), ServiceRolePassword(service));
+            await using var create = new NpgsqlCommand($"""
+                DO $$ BEGIN
+                    CREATE ROLE {role} LOGIN PASSWORD '{password}';
+                EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                    ALTER ROLE {role} LOGIN PASSWORD '{password}';
+                END $$
+                """, admin);
+            await create.ExecuteNonQueryAsync();
+        }
+    }
+
+    /// <summary>Runs infra/postgres/grant-service-roles.sql on this run's database, as the owner, after the migrations.</summary>
+    public async Task GrantServiceRolesAsync()
+    {
+        var script = await File.ReadAllTextAsync(Path.Combine(PlatformFixture.RepositoryRoot, "infra", "postgres", "grant-service-roles.sql"));
+        await using var owner = new NpgsqlConnection(PostgresConnectionString);
+        await owner.OpenAsync();
+        await using var grant = new NpgsqlCommand(script, owner);
+        await grant.ExecuteNonQueryAsync();
     }
 
     /// <summary>

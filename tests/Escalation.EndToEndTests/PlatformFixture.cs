@@ -88,6 +88,7 @@ public sealed class PlatformFixture : IAsyncLifetime
         WriteSlaDrillPolicy();
         WriteTriageRulesLibrary();
 
+        // The bootstrap escalationctl does as the owner: the key table, and the keys the services are configured with.
         _database = NpgsqlDataSource.Create(Infrastructure.PostgresConnectionString);
         ApiKeys = new ApiKeyStore(_database);
         await ApiKeys.EnsureSchemaAsync(CancellationToken.None);
@@ -95,15 +96,15 @@ public sealed class PlatformFixture : IAsyncLifetime
             DateTimeOffset.UtcNow, CancellationToken.None)).Token;
         _notificationKey = (await ApiKeys.IssueAsync("notification", [Scopes.CasesRead], null, null, null, DateTimeOffset.UtcNow, CancellationToken.None)).Token;
 
-        // Intake first: its schema migration creates the shared events schema; the rest then start together.
-        StartService("Intake", grpcPort);
-        await WaitUntilReadyAsync("Intake");
-        foreach (var service in Services.Skip(1))
+        // A release: each service's migrate as the owner (one at a time, on the migration lock), then the grants.
+        await Task.WhenAll(Services.Select(MigrateAsync));
+        await Infrastructure.GrantServiceRolesAsync();
+        foreach (var service in Services)
         {
             StartService(service, grpcPort);
         }
 
-        await Task.WhenAll(Services.Skip(1).Select(WaitUntilReadyAsync));
+        await Task.WhenAll(Services.Select(WaitUntilReadyAsync));
 
         Intake = CreateClient("Intake");
         _historyChannel = CreateHistoryChannel(OperatorKey);
@@ -250,9 +251,67 @@ public sealed class PlatformFixture : IAsyncLifetime
 
     private void StartService(string instance, int grpcPort, IReadOnlyDictionary<string, string?>? settings = null)
     {
+        var start = StartInfo(instance, grpcPort, [], settings);
+        var log = new StreamWriter(new FileStream(Path.Combine(WorkDirectory, $"{instance}.log"), FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        process.OutputDataReceived += (_, line) => { if (line.Data is not null) lock (log) log.WriteLine(line.Data); };
+        process.ErrorDataReceived += (_, line) => { if (line.Data is not null) lock (log) log.WriteLine(line.Data); };
+        process.Exited += (_, _) => { lock (log) log.Dispose(); };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _processes[instance] = process;
+    }
+
+    /// <summary>
+    /// Runs the service's <c>migrate</c> command as the database owner, as a release would before the services (which
+    /// run as roles that may not change the schema) start.
+    /// </summary>
+    private async Task MigrateAsync(string service)
+    {
+        var (exitCode, output) = await RunToExitAsync(service, ["migrate"], new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__postgres"] = Infrastructure.PostgresConnectionString,
+        });
+        if (exitCode != 0)
+        {
+            throw new InvalidOperationException($"{service} migrate exited with {exitCode}:\n{output}");
+        }
+    }
+
+    /// <summary>
+    /// Runs a service process (a command, or a start expected to fail) until it exits by itself, or kills it after a
+    /// minute; its exit code (null when killed) and everything it wrote.
+    /// </summary>
+    public async Task<(int? ExitCode, string Output)> RunToExitAsync(string service, string[] arguments, IReadOnlyDictionary<string, string?> settings)
+    {
+        var start = StartInfo(service, _grpcPort, arguments, settings);
+        start.Environment["Urls"] = start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort()}";
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        int? exitCode;
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+            exitCode = process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            exitCode = null;
+        }
+
+        return (exitCode, await output + await errors);
+    }
+
+    private ProcessStartInfo StartInfo(string instance, int grpcPort, string[] arguments, IReadOnlyDictionary<string, string?>? settings)
+    {
         var service = instance.Split('#')[0];
         var assembly = ServiceAssembly(service);
-        var start = new ProcessStartInfo("dotnet", [assembly])
+        var start = new ProcessStartInfo("dotnet", [assembly, .. arguments])
         {
             WorkingDirectory = Path.GetDirectoryName(assembly)!,
             RedirectStandardOutput = true,
@@ -260,7 +319,8 @@ public sealed class PlatformFixture : IAsyncLifetime
             UseShellExecute = false,
         };
         var url = $"http://127.0.0.1:{_httpPorts[instance]}";
-        start.Environment["ConnectionStrings__postgres"] = Infrastructure.PostgresConnectionString;
+        start.Environment["ConnectionStrings__postgres"] = Infrastructure.PostgresConnectionStringOf(service);
+        start.Environment["Database__MigrateAtStartup"] = "false";
         start.Environment["ConnectionStrings__rabbitmq"] = Infrastructure.RabbitMqUriOf(service);
         start.Environment["Urls"] = url;
         start.Environment["ASPNETCORE_URLS"] = url;
@@ -295,16 +355,7 @@ public sealed class PlatformFixture : IAsyncLifetime
             start.Environment[key] = value;
         }
 
-
-        var log = new StreamWriter(new FileStream(Path.Combine(WorkDirectory, $"{instance}.log"), FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
-        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, line) => { if (line.Data is not null) lock (log) log.WriteLine(line.Data); };
-        process.ErrorDataReceived += (_, line) => { if (line.Data is not null) lock (log) log.WriteLine(line.Data); };
-        process.Exited += (_, _) => { lock (log) log.Dispose(); };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _processes[instance] = process;
+        return start;
     }
 
     /// <summary>Whether the instance answers <c>/health/ready</c> with 200 (not listening or too busy to answer is not ready).</summary>

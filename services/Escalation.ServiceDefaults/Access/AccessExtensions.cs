@@ -22,7 +22,6 @@ public static class AccessExtensions
         builder.Services.AddSingleton(builder.Configuration.GetSection("Access").Get<AccessOptions>() ?? new AccessOptions());
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<ApiKeyLookup>();
-        builder.Services.AddHostedService<AccessSchemaMigrator>();
         builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, _ => { });
 
@@ -51,11 +50,4 @@ public static class AccessExtensions
 
     public static int? ContactsPerSecond(this ClaimsPrincipal user) =>
         int.TryParse(user.FindFirst(ApiKeyAuthenticationHandler.ContactsPerSecondClaim)?.Value, out var rate) ? rate : null;
-
-    private sealed class AccessSchemaMigrator(ApiKeyStore store) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken) => store.EnsureSchemaAsync(cancellationToken);
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    }
 }
