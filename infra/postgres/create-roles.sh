@@ -9,10 +9,13 @@
 #   PGHOST=db PGUSER=escalation_owner PGDATABASE=escalation bash infra/postgres/create-roles.sh
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-for service in intake triage routing slawatch notification history; do
-  variable="ESCALATION_POSTGRES_PASSWORD_$(echo "$service" | tr '[:lower:]' '[:upper:]')"
-  password=${!variable:-}
-  [ -n "$password" ] || { echo "create-roles: set $variable"; exit 1; }
+services=(intake triage routing slawatch notification history)
+password_of() { local variable="ESCALATION_POSTGRES_PASSWORD_${1^^}"; echo "${!variable:-}"; }
+for service in "${services[@]}"; do # all or nothing: check every password before changing a role
+  [ -n "$(password_of "$service")" ] || { echo "create-roles: set ESCALATION_POSTGRES_PASSWORD_${service^^}"; exit 1; }
+done
+for service in "${services[@]}"; do
+  password=$(password_of "$service")
   psql -X -q -v ON_ERROR_STOP=1 -v role="escalation_$service" -v password="$password" <<'SQL'
 SELECT format('CREATE ROLE %I LOGIN', :'role') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role') \gexec
 SELECT format('ALTER ROLE %I LOGIN NOCREATEDB NOCREATEROLE PASSWORD %L', :'role', :'password') \gexec
