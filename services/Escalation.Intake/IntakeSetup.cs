@@ -1,3 +1,4 @@
+using Escalation.Intake.Cases.EraseCustomerData;
 using Escalation.Intake.Cases.ManageLifecycle;
 using Escalation.Intake.Contacts.ReceiveContact;
 using Escalation.ServiceDefaults;
@@ -25,6 +26,7 @@ public static class IntakeSetup
             bus.AddConsumer<InboundContactConsumer>();
             bus.AddConsumer<RawInboundContactConsumer>(typeof(RawInboundContactConsumerDefinition));
             bus.AddConsumer<LifecycleCommandsConsumer>();
+            bus.AddConsumer<CustomerDataErasedConsumer>();
         });
         builder.Services.AddSingleton(builder.Configuration.GetSection("Intake").Get<IntakeOptions>() ?? new IntakeOptions());
         builder.Services.AddSingleton<CaseReferences>();

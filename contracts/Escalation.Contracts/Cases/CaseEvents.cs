@@ -59,3 +59,11 @@ public sealed record CaseClosed(Guid CaseId, DateTimeOffset ClosedAt) : ICaseEve
 
 /// <summary>A closed case was reopened by a new contact within the reopen window.</summary>
 public sealed record CaseReopened(Guid CaseId, string ContactId, string Reason, DateTimeOffset ReopenedAt) : ICaseEvent;
+
+/// <summary>
+/// The customer's personal data was erased from this case (the right to erasure): History masked it in the case's
+/// events, and each service now removes it from its own documents. Carries no personal data itself.
+/// </summary>
+/// <param name="CaseId">The case.</param>
+/// <param name="ErasedAt">When the erasure was requested.</param>
+public sealed record CustomerDataErased(Guid CaseId, DateTimeOffset ErasedAt) : ICaseEvent;

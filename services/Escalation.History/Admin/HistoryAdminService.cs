@@ -1,4 +1,5 @@
 using Escalation.History.Kpis;
+using Escalation.ServiceDefaults.Access;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Marten;
@@ -39,7 +40,8 @@ public sealed partial class HistoryAdminService(RunningDaemon daemon, EventProgr
         }
 
         var now = time.GetUtcNow();
-        var cases = await CustomerErasure.EraseAsync(store, request.CustomerId, now, context.CancellationToken);
+        var requestedBy = context.GetHttpContext().User.KeyId() ?? "unknown";
+        var cases = await CustomerErasure.EraseAsync(store, request.CustomerId, requestedBy, now, context.CancellationToken);
         if (cases.Count == 0)
         {
             throw GrpcErrors.NotFound("No case names this customer (or its data was erased already).");

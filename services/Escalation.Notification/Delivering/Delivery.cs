@@ -77,6 +77,31 @@ public sealed record Delivery(
         new(IdFor(triggerEventId, audience, channel), caseId, triggerEventId, triggerType, audience, channel, template, language, [], null,
             DeliveryStatus.Failed, 1, null, now, rulesVersion, null, error);
 
+    /// <summary>Why a delivery was not sent after its customer's data was erased.</summary>
+    public const string ErasedBeforeSending = "not sent: the customer's data was erased";
+
+    /// <summary>
+    /// The customer's data out of the delivery: a customer's address, the rendered message (any audience's may quote
+    /// the customer) and the last error (a mail server's names the mailbox). One not sent yet is given up, as there is
+    /// nothing left to send; applying this again changes nothing.
+    /// </summary>
+    public (Delivery Erased, IReadOnlyList<ICaseEvent> Events) EraseCustomerData(DateTimeOffset now)
+    {
+        var erased = this with
+        {
+            Recipients = Audience == Audience.Customer ? [] : Recipients,
+            Content = null,
+            LastError = LastError is null or ErasedBeforeSending ? LastError : PersonalData.Erased,
+        };
+        if (Status is DeliveryStatus.Sent or DeliveryStatus.Failed)
+        {
+            return (erased, []);
+        }
+
+        erased = erased with { Status = DeliveryStatus.Failed, DueAt = null, LastError = ErasedBeforeSending };
+        return (erased, [erased.Failure(ErasedBeforeSending, willRetry: false, now)]);
+    }
+
     public string Recipient => string.Join(", ", Recipients);
 
     public NotificationFailed Failure(string error, bool willRetry, DateTimeOffset now) =>

@@ -7,13 +7,15 @@ using Escalation.Notification.Delivering;
 using Escalation.ServiceDefaults;
 using Marten;
 using MassTransit;
+using Npgsql;
 
 namespace Escalation.Notification.Planning;
 
 /// <summary>
 /// Plans the notifications one case event calls for and stores them as deliveries (nothing is sent here). A
 /// redelivered event finds its deliveries stored and plans nothing; two copies racing collide on the deliveries' ids
-/// and the loser's retry finds them.
+/// and the loser's retry finds them. On the same queue, so in the case's order after everything planned before it,
+/// <see cref="CustomerDataErased"/> erases the customer's data from the case's deliveries.
 /// </summary>
 public sealed partial class CaseEventConsumer(
     IDocumentStore store,
@@ -24,7 +26,8 @@ public sealed partial class CaseEventConsumer(
     TimeProvider time,
     ILogger<CaseEventConsumer> logger) :
     IConsumer<EscalationRouted>, IConsumer<EscalationQueued>, IConsumer<EscalationRerouted>, IConsumer<EscalationPriorityRaised>,
-    IConsumer<AcknowledgementTimedOut>, IConsumer<SlaBreachImminent>, IConsumer<SlaBreached>, IConsumer<CaseResolved>
+    IConsumer<AcknowledgementTimedOut>, IConsumer<SlaBreachImminent>, IConsumer<SlaBreached>, IConsumer<CaseResolved>,
+    IConsumer<CustomerDataErased>
 {
     public Task Consume(ConsumeContext<EscalationRouted> context) => PlanAsync(context, context.Message);
     public Task Consume(ConsumeContext<EscalationQueued> context) => PlanAsync(context, context.Message);
@@ -34,6 +37,41 @@ public sealed partial class CaseEventConsumer(
     public Task Consume(ConsumeContext<SlaBreachImminent> context) => PlanAsync(context, context.Message);
     public Task Consume(ConsumeContext<SlaBreached> context) => PlanAsync(context, context.Message);
     public Task Consume(ConsumeContext<CaseResolved> context) => PlanAsync(context, context.Message);
+
+    public async Task Consume(ConsumeContext<CustomerDataErased> context)
+    {
+        var caseId = context.Message.CaseId;
+        await using var session = store.LightweightSession();
+        await session.BeginTransactionAsync(context.CancellationToken);
+        var ids = new List<Guid>();
+        // Delivery rows first, then the case stream: the dispatcher's lock order. A delivery mid-send is waited for.
+        await using (var lockDeliveries = new NpgsqlCommand(
+            $"SELECT id FROM {NotificationSetup.Schema}.mt_doc_delivery WHERE CAST(data ->> 'caseId' AS uuid) = @case ORDER BY id FOR UPDATE", session.Connection))
+        {
+            lockDeliveries.Parameters.AddWithValue("case", caseId);
+            await using var reader = await lockDeliveries.ExecuteReaderAsync(context.CancellationToken);
+            while (await reader.ReadAsync(context.CancellationToken))
+            {
+                ids.Add(reader.GetGuid(0));
+            }
+        }
+
+        var now = time.GetUtcNow();
+        var erasures = (await session.LoadManyAsync<Delivery>(context.CancellationToken, ids)).Select(d => d.EraseCustomerData(now)).ToList();
+        if (erasures.Any(e => e.Events.Count > 0))
+        {
+            await session.LockStreamsAsync([caseId], context.CancellationToken);
+        }
+
+        foreach (var (erased, events) in erasures)
+        {
+            session.Store(erased);
+            DeliveryDispatcher.Record(session, erased, events);
+        }
+
+        await session.SaveChangesAsync(context.CancellationToken);
+        LogErased(caseId, erasures.Count, erasures.Count(e => e.Events.Count > 0));
+    }
 
     private async Task PlanAsync(ConsumeContext context, ICaseEvent @event)
     {
@@ -76,6 +114,9 @@ public sealed partial class CaseEventConsumer(
         dispatcher.Wake(now);
         LogPlanned(caseId, @event.GetType().Name, deliveries.Count);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Case {CaseId}: customer data erased from {Deliveries} deliveries, {GivenUp} of them given up unsent")]
+    private partial void LogErased(Guid caseId, int deliveries, int givenUp);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Case {CaseId}: {EventType} {EventId} was already planned; nothing to do")]
     private partial void LogAlreadyPlanned(Guid caseId, string eventType, Guid eventId);

@@ -37,6 +37,14 @@ public sealed partial record NotificationCase(
     public static NotificationCase Create(TicketOpened opened) =>
         new(opened.CaseId, opened.Reference, opened.Channel, opened.Customer, opened.Subject, opened.Category, [], ImmutableDictionary<Guid, ClockView>.Empty);
 
+    /// <summary>After an erasure nothing planned names or quotes the customer, and a customer message has no address.</summary>
+    public NotificationCase Apply(CustomerDataErased erased) => this with
+    {
+        Customer = Customer.Erase(),
+        Subject = PersonalData.Erased,
+        Escalations = [.. Escalations.Select(e => e with { Handoff = e.Handoff.Erase(), Triggers = [.. e.Triggers.Select(t => t.Erase())] })],
+    };
+
     public NotificationCase Apply(EscalationRequested requested) => this with
     {
         Escalations = Escalations.Add(new EscalationView(requested.EscalationId, requested.Type, requested.Priority, requested.FromTier, requested.ToTier,
