@@ -350,6 +350,8 @@ public sealed class PlatformFixture : IAsyncLifetime
         start.Environment["OTEL_TRACES_SAMPLER_ARG"] = "0";
         start.Environment["Sla__PolicyFile"] = service is "SlaWatch" or "History" ? SlaPolicyPath : null;
         start.Environment["History__TriageRulesDirectory"] = TriageRulesDirectory;
+        // Pages far smaller than the suite's event count, so every subscription reads (and prefetches) many pages.
+        start.Environment["Feed__PageSize"] = service == "History" ? "200" : null;
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             start.Environment[key] = value;

@@ -15,7 +15,13 @@ namespace Escalation.Bench;
 public sealed record BenchOptions(
     Uri Intake, Uri Broker, Uri BrokerManagement, string Postgres, Uri History, string ApiKey,
     int IntakeContacts, double? SustainedContactRate, TimeSpan SustainedFor, TimeSpan LatencyFor, TimeSpan LimitsFor,
-    double EscalatingShare, bool SkipLimits);
+    double EscalatingShare, bool SkipLimits, IReadOnlySet<string>? Only = null)
+{
+    /// <summary>The groups of phases <c>--only</c> may name.</summary>
+    public static readonly IReadOnlyList<string> PhaseGroups = ["intake", "pipeline", "feed", "history"];
+
+    public bool Runs(string group) => Only is null || Only.Count == 0 || Only.Contains(group);
+}
 
 /// <summary>
 /// One benchmark run against a platform running on this machine: the raw limits first, then intake, the sustained
@@ -51,21 +57,36 @@ public sealed partial class BenchmarkRun(BenchOptions options, TimeProvider time
         Task Settle() => SettleAsync(cancellationToken);
 
         await Settle();
-        await Phase("intake alone over AMQP", () => MeasureIntakeAsync("amqp", alone: true, postgresLimit, cancellationToken));
-        await Settle();
-        await Phase("intake alone over HTTP", () => MeasureIntakeAsync("http", alone: true, postgresLimit, cancellationToken));
-        await Settle();
-        var amqpRate = await Phase("intake with the pipeline", () => MeasureIntakeAsync("amqp", alone: false, postgresLimit, cancellationToken));
-        await Settle();
+        if (options.Runs("intake"))
+        {
+            await Phase("intake alone over AMQP", () => MeasureIntakeAsync("amqp", alone: true, postgresLimit, cancellationToken));
+            await Settle();
+            await Phase("intake alone over HTTP", () => MeasureIntakeAsync("http", alone: true, postgresLimit, cancellationToken));
+            await Settle();
+        }
 
-        var offered = options.SustainedContactRate ?? (amqpRate > 0 ? amqpRate : 50);
-        var sustained = await Phase("sustained pipeline", () => MeasureSustainedAsync(offered, postgresLimit, cancellationToken));
-        if (sustained == 0) sustained = offered; // the sustained run failed: measure latency at half the offered rate
-        await Settle();
-        await Phase("latency at half rate", () => MeasureLatencyAsync(sustained / 2, cancellationToken));
-        await Settle();
-        await Phase("feed catch-up", () => MeasureFeedAsync(cancellationToken));
-        await Phase("1,000-event history", () => MeasureHistoryReadAsync(cancellationToken));
+        if (options.Runs("pipeline"))
+        {
+            var amqpRate = await Phase("intake with the pipeline", () => MeasureIntakeAsync("amqp", alone: false, postgresLimit, cancellationToken));
+            await Settle();
+            var offered = options.SustainedContactRate ?? (amqpRate > 0 ? amqpRate : 50);
+            var sustained = await Phase("sustained pipeline", () => MeasureSustainedAsync(offered, postgresLimit, cancellationToken));
+            if (sustained == 0) sustained = offered; // the sustained run failed: measure latency at half the offered rate
+            await Settle();
+            await Phase("latency at half rate", () => MeasureLatencyAsync(sustained / 2, cancellationToken));
+            await Settle();
+        }
+
+        if (options.Runs("feed"))
+        {
+            await Phase("feed catch-up", () => MeasureFeedAsync(cancellationToken));
+        }
+
+        if (options.Runs("history"))
+        {
+            await Phase("1,000-event history", () => MeasureHistoryReadAsync(cancellationToken));
+        }
+
         if (!options.SkipLimits)
         {
             // Measured again because other load on a shared machine moves them: a run whose two measurements

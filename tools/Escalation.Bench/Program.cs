@@ -32,18 +32,25 @@ var soakMinutes = new Option<int?>("--soak-minutes")
 {
     Description = "Instead of the benchmark: a soak of this many minutes at --sustained-rate (memory and queue depths sampled every 10 s)",
 };
+var only = new Option<string[]>("--only")
+{
+    Description = $"Run only these groups of phases ({string.Join(", ", BenchOptions.PhaseGroups)}); all by default",
+    AllowMultipleArgumentsPerToken = true,
+};
+only.AcceptOnlyFromAmong([.. BenchOptions.PhaseGroups]);
 var skipLimits = new Option<bool>("--skip-limits") { Description = "Do not measure the raw limits (ratios are left out)" };
 
 var root = new RootCommand("bench: the escalation pipeline against this machine's raw PostgreSQL and RabbitMQ limits")
 {
-    intake, history, broker, management, postgres, apiKey, contacts, rate, sustainedFor, latencyFor, limitsFor, share, label, output, skipLimits, soakMinutes,
+    intake, history, broker, management, postgres, apiKey, contacts, rate, sustainedFor, latencyFor, limitsFor, share, label, output, skipLimits, soakMinutes, only,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
     var options = new BenchOptions(parse.GetRequiredValue(intake), parse.GetRequiredValue(broker), parse.GetRequiredValue(management),
         parse.GetRequiredValue(postgres), parse.GetRequiredValue(history), parse.GetRequiredValue(apiKey), parse.GetValue(contacts), parse.GetValue(rate),
         TimeSpan.FromSeconds(parse.GetValue(sustainedFor)), TimeSpan.FromSeconds(parse.GetValue(latencyFor)),
-        TimeSpan.FromSeconds(parse.GetValue(limitsFor)), parse.GetValue(share), parse.GetValue(skipLimits));
+        TimeSpan.FromSeconds(parse.GetValue(limitsFor)), parse.GetValue(share), parse.GetValue(skipLimits),
+        (parse.GetValue(only) ?? []).ToHashSet(StringComparer.Ordinal));
     var run = new RunInfo(DateTimeOffset.UtcNow, Git("rev-parse --short HEAD") + (Git("status --porcelain --untracked-files=no") is "" ? "" : "+changes"),
         $"{RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture})", Environment.ProcessorCount,
         Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024), 1), RuntimeInformation.FrameworkDescription, parse.GetRequiredValue(label));

@@ -2,8 +2,8 @@ using Escalation.Contracts;
 using Escalation.Contracts.Cases;
 using Escalation.Contracts.Escalations;
 using Escalation.Contracts.Notifications;
-using Marten;
 using Escalation.ServiceDefaults;
+using Marten;
 using Marten.Events;
 
 namespace Escalation.History.Admin;

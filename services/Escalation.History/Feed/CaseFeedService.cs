@@ -6,8 +6,8 @@ namespace Escalation.History.Feed;
 
 /// <summary>
 /// gRPC <c>CaseFeed.Subscribe</c>: every case event in global position order, only up to the high-water mark, so
-/// one call has no gaps and no duplicates. Reads a page, writes it (each write waits for HTTP/2 flow control: a slow
-/// client holds at most one page here), and repeats; once drained, waits for the mark to move.
+/// one call has no gaps and no duplicates. Reads a page, writes it while reading the next (each write waits for HTTP/2
+/// flow control: a slow client holds at most two pages here), and repeats; once drained, waits for the mark to move.
 /// </summary>
 public sealed partial class CaseFeedService(StoredEventReader reader, HighWaterMark highWaterMark, EventTypeNames names, FeedOptions options,
     TimeProvider time, ILogger<CaseFeedService> logger) : V1.CaseFeed.CaseFeedBase
@@ -44,60 +44,77 @@ public sealed partial class CaseFeedService(StoredEventReader reader, HighWaterM
             scannedSinceMessage = 0;
         }
 
-        while (!cancellation.IsCancellationRequested)
+        (long From, long UpTo, Task<List<StoredEvent>> Page)? next = null;
+        try
         {
-            var mark = highWaterMark.Current;
-            if (position >= mark)
+            while (!cancellation.IsCancellationRequested)
             {
-                if (!caughtUp)
+                var mark = highWaterMark.Current;
+                if (position >= mark)
                 {
-                    caughtUp = true;
-                    await SendAsync(new V1.FeedMessage { CaughtUp = new V1.CaughtUp { Position = position } });
+                    if (!caughtUp)
+                    {
+                        caughtUp = true;
+                        await SendAsync(new V1.FeedMessage { CaughtUp = new V1.CaughtUp { Position = position } });
+                    }
+
+                    await highWaterMark.WaitBeyondAsync(position, options.CheckpointInterval, cancellation);
+                    if (scannedSinceMessage > 0 && time.GetUtcNow() - lastMessageAt >= options.CheckpointInterval)
+                    {
+                        await SendAsync(Checkpoint(position));
+                    }
+
+                    continue;
                 }
 
-                await highWaterMark.WaitBeyondAsync(position, options.CheckpointInterval, cancellation);
-                if (scannedSinceMessage > 0 && time.GetUtcNow() - lastMessageAt >= options.CheckpointInterval)
+                // A full page means more may follow: the next page is read while this one is written, so the database's
+                // time and the serialization's overlap. It starts where this page ends, which is where `position` will be.
+                List<StoredEvent> page;
+                (page, mark) = next is { } prefetched && prefetched.From == position
+                    ? (await prefetched.Page, prefetched.UpTo)
+                    : (await reader.ReadRangeAsync(position, mark, aliases, options.PageSize, cancellation), mark);
+                next = page.Count == options.PageSize
+                    ? (page[^1].Position, mark, reader.ReadRangeAsync(page[^1].Position, mark, aliases, options.PageSize, cancellation))
+                    : null;
+                if (filter.NeedsCaseFacts)
+                {
+                    await LearnCasesAsync(page, facts, cancellation);
+                }
+
+                foreach (var stored in page)
+                {
+                    var matches = true;
+                    if (filter.NeedsCaseFacts)
+                    {
+                        var known = facts[stored.CaseId] = facts[stored.CaseId].Apply(stored.Type, stored.DataJson);
+                        matches = filter.Matches(stored.Type, known);
+                    }
+
+                    scannedSinceMessage += stored.Position - position;
+                    position = stored.Position;
+                    if (matches)
+                    {
+                        await SendAsync(new V1.FeedMessage { Event = stored.ToMessage() }, buffered: true);
+                    }
+                }
+
+                await context.GetHttpContext().Response.BodyWriter.FlushAsync(cancellation);
+
+                // A short page means nothing else up to the mark matched the type filter in SQL.
+                var scannedTo = page.Count < options.PageSize ? mark : position;
+                scannedSinceMessage += scannedTo - position;
+                position = scannedTo;
+                if (scannedSinceMessage >= options.CheckpointEvery
+                    || (scannedSinceMessage > 0 && time.GetUtcNow() - lastMessageAt >= options.CheckpointInterval))
                 {
                     await SendAsync(Checkpoint(position));
                 }
-
-                continue;
             }
-
-            var page = await reader.ReadRangeAsync(position, mark, aliases, options.PageSize, cancellation);
-            if (filter.NeedsCaseFacts)
-            {
-                await LearnCasesAsync(page, facts, cancellation);
-            }
-
-            foreach (var stored in page)
-            {
-                var matches = true;
-                if (filter.NeedsCaseFacts)
-                {
-                    var known = facts[stored.CaseId] = facts[stored.CaseId].Apply(stored.Type, stored.DataJson);
-                    matches = filter.Matches(stored.Type, known);
-                }
-
-                scannedSinceMessage += stored.Position - position;
-                position = stored.Position;
-                if (matches)
-                {
-                    await SendAsync(new V1.FeedMessage { Event = stored.ToMessage() }, buffered: true);
-                }
-            }
-
-            await context.GetHttpContext().Response.BodyWriter.FlushAsync(cancellation);
-
-            // A short page means nothing else up to the mark matched the type filter in SQL.
-            var scannedTo = page.Count < options.PageSize ? mark : position;
-            scannedSinceMessage += scannedTo - position;
-            position = scannedTo;
-            if (scannedSinceMessage >= options.CheckpointEvery
-                || (scannedSinceMessage > 0 && time.GetUtcNow() - lastMessageAt >= options.CheckpointInterval))
-            {
-                await SendAsync(Checkpoint(position));
-            }
+        }
+        finally
+        {
+            // A subscriber that leaves mid-page leaves a read behind; its outcome (cancelled, most likely) is moot.
+            _ = next?.Page.ContinueWith(static read => read.Exception, TaskContinuationOptions.OnlyOnFaulted);
         }
     }
 
