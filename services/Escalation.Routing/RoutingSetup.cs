@@ -16,13 +16,15 @@ namespace Escalation.Routing;
 
 public static class RoutingSetup
 {
+    public const string Schema = "routing";
+
     public static WebApplicationBuilder AddRouting(this WebApplicationBuilder builder)
     {
         var settings = builder.Configuration.GetSection("Routing").Get<RoutingSettings>()
             ?? throw new InvalidOperationException("The Routing section (escalation matrix) is not configured.");
         builder.Services.AddSingleton(settings.Validated());
         builder.Services.AddSingleton(settings.DirectorySeedFile is { } seedFile ? DirectorySeed.Load(Path.Combine(AppContext.BaseDirectory, seedFile)) : DirectorySeed.Empty);
-        builder.AddEscalationMarten("routing", options =>
+        builder.AddEscalationMarten(Schema, options =>
         {
             options.Schema.For<Assignment>().Index(a => a.CaseId).Index(a => a.Team).Index(a => a.Agent!).Index(a => a.AcknowledgeBy!);
             options.Schema.For<AgentProfile>().Index(a => a.Team);

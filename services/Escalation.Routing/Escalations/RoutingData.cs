@@ -26,12 +26,20 @@ public static class RoutingData
     }
 
     /// <summary>Open escalations (offered or acknowledged) per agent; agents holding none are absent.</summary>
+    /// <remarks>
+    /// Counted by the database: routing holds its team lock while it reads them, and loading every open assignment to
+    /// count it made that hold grow with the backlog (thousands of unacknowledged offers under load, 18 ms a read).
+    /// </remarks>
     public static async Task<IReadOnlyDictionary<string, int>> LoadsAsync(this IQuerySession session, string[] agentIds, CancellationToken cancellation)
     {
-        var open = await session.Query<Assignment>()
-            .Where(a => a.Agent.IsOneOf(agentIds) && (a.Status == AssignmentStatus.Offered || a.Status == AssignmentStatus.Acknowledged))
-            .ToListAsync(cancellation);
-        return open.GroupBy(a => a.Agent!).ToDictionary(g => g.Key, g => g.Count());
+        var open = await session.QueryAsync<Dictionary<string, int>>(
+            $$"""
+            SELECT coalesce(jsonb_object_agg(agent, assignments), '{}') FROM (
+                SELECT data ->> 'agent' AS agent, count(*) AS assignments FROM {{RoutingSetup.Schema}}.mt_doc_assignment
+                WHERE data ->> 'agent' = ANY(?) AND data ->> 'status' IN ('{{AssignmentStatus.Offered}}', '{{AssignmentStatus.Acknowledged}}')
+                GROUP BY 1) AS loads
+            """, cancellation, (object)agentIds); // one text[] parameter, not one per agent (params object[])
+        return open.Single();
     }
 
     public static async Task<MatrixCell> CellAsync(this IQuerySession session, RoutingSettings settings, string category, Tier tier,
