@@ -37,8 +37,8 @@ public static class DatabaseSchema
     /// </summary>
     public static async Task<int> RunServiceAsync(this WebApplication app, string[] args)
     {
-        // Configuration arguments (--key=value) belong to the host; the first other argument is a command.
-        var command = args.FirstOrDefault(argument => !argument.StartsWith('-') && !argument.Contains('='));
+        // A command comes first; configuration arguments (--key value, key=value) belong to the host.
+        var command = args is [var first, ..] && !first.StartsWith('-') && !first.Contains('=') ? first : null;
         if (command is null)
         {
             await app.RunAsync();
