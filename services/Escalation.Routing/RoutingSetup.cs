@@ -26,7 +26,10 @@ public static class RoutingSetup
         builder.Services.AddSingleton(settings.DirectorySeedFile is { } seedFile ? DirectorySeed.Load(Path.Combine(AppContext.BaseDirectory, seedFile)) : DirectorySeed.Empty);
         builder.AddEscalationMarten(Schema, options =>
         {
-            options.Schema.For<Assignment>().Index(a => a.CaseId).Index(a => a.Team).Index(a => a.Agent!).Index(a => a.AcknowledgeBy!);
+            // Status is its own indexed column: the queue dispatcher looks for a team's few queued assignments under the
+            // team lock, and scanning the team's every assignment took 9.6 ms a look with 31,000 of them.
+            options.Schema.For<Assignment>().Index(a => a.CaseId).Index(a => a.Team).Index(a => a.Agent!).Index(a => a.AcknowledgeBy!)
+                .Duplicate(a => a.Status);
             options.Schema.For<AgentProfile>().Index(a => a.Team);
             // Every document type is declared, so that `migrate` creates its table (the service's role cannot).
             options.Schema.For<MatrixCell>();
