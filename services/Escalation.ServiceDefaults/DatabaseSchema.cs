@@ -17,14 +17,10 @@ namespace Escalation.ServiceDefaults;
 /// service connects as its own role without DDL rights (infra/postgres), the owner runs <c>migrate</c> once per
 /// release, and the service only checks at start-up that the schema matches it.
 /// </summary>
-public sealed record DatabaseSchemaOptions(bool MigrateAtStartup)
-{
-    public static DatabaseSchemaOptions From(IConfiguration configuration) =>
-        new(configuration.GetValue("Database:MigrateAtStartup", true));
-}
-
 public static class DatabaseSchema
 {
+    public static bool MigratesAtStartup(IConfiguration configuration) => configuration.GetValue("Database:MigrateAtStartup", true);
+
     /// <summary>The command that applies the service's schema changes and exits.</summary>
     public const string MigrateCommand = "migrate";
 

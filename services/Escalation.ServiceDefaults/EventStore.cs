@@ -29,8 +29,7 @@ public static class EventStore
         var connectionString = builder.Configuration.GetConnectionString("postgres")
             ?? throw new InvalidOperationException("ConnectionStrings:postgres is not configured.");
 
-        var schema = DatabaseSchemaOptions.From(builder.Configuration);
-        builder.Services.AddSingleton(schema);
+        var migrateAtStartup = DatabaseSchema.MigratesAtStartup(builder.Configuration);
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
@@ -43,7 +42,7 @@ public static class EventStore
                 options.Events.MetadataConfig.CausationIdEnabled = true;
                 options.Events.MetadataConfig.HeadersEnabled = true;
                 options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
-                options.AutoCreateSchemaObjects = schema.MigrateAtStartup ? AutoCreate.CreateOrUpdate : AutoCreate.None;
+                options.AutoCreateSchemaObjects = migrateAtStartup ? AutoCreate.CreateOrUpdate : AutoCreate.None;
                 options.Events.AddEventTypes(CaseEventCatalog.All);
                 options.OpenTelemetry.ExportCounterOnChangeSets<long>("escalation.case_events.appended", "{event}", CountAppendedCaseEvents);
                 configure?.Invoke(options);
@@ -51,7 +50,7 @@ public static class EventStore
             .UseNpgsqlDataSource();
 
         // Registered before the bus and the daemon so that both start on a migrated (or verified) schema.
-        if (schema.MigrateAtStartup)
+        if (migrateAtStartup)
         {
             builder.Services.AddHostedService<SchemaMigrator>();
         }

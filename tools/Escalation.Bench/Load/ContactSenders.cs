@@ -9,7 +9,6 @@ namespace Escalation.Bench.Load;
 /// <summary>Sends one contact to intake; completes when intake (HTTP 202) or the broker (publisher confirm) accepted it.</summary>
 public interface IContactSender : IAsyncDisposable
 {
-
     Task SendAsync(GeneratedContact contact, CancellationToken cancellationToken);
 }
 
