@@ -5,4 +5,25 @@ public sealed record IntakeOptions
 {
     /// <summary>A customer contact this soon after a case was resolved or closed reopens it; later ones open a new case.</summary>
     public TimeSpan ReopenWindow { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// Most contacts recorded in one transaction. Contacts that arrive while a commit is under way share the next one
+    /// (group commit); 1 records every contact in a transaction of its own.
+    /// </summary>
+    public int MaxContactsPerCommit { get; init; } = 100;
+
+    /// <summary>Group commits under way at once.</summary>
+    public int ConcurrentCommits { get; init; } = 4;
+
+    /// <summary>
+    /// Contacts each AMQP inbound endpoint works on at once (and its prefetch): what a group commit can gather from the
+    /// broker. Each holds its message body, up to 256 KiB.
+    /// </summary>
+    public int InboundConcurrency { get; init; } = 128;
+
+    public IntakeOptions Validated() =>
+        MaxContactsPerCommit < 1 || ConcurrentCommits < 1 || InboundConcurrency < 1
+            ? throw new InvalidOperationException(
+                "Intake:MaxContactsPerCommit, Intake:ConcurrentCommits and Intake:InboundConcurrency must each be at least 1.")
+            : this;
 }

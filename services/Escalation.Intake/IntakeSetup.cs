@@ -23,13 +23,16 @@ public static class IntakeSetup
         });
         builder.AddEscalationBus("intake", bus =>
         {
-            bus.AddConsumer<InboundContactConsumer>();
+            bus.AddConsumer<InboundContactConsumer>(typeof(InboundContactConsumerDefinition));
             bus.AddConsumer<RawInboundContactConsumer>(typeof(RawInboundContactConsumerDefinition));
             bus.AddConsumer<LifecycleCommandsConsumer>();
             bus.AddConsumer<CustomerDataErasedConsumer>();
         });
-        builder.Services.AddSingleton(builder.Configuration.GetSection("Intake").Get<IntakeOptions>() ?? new IntakeOptions());
+        builder.Services.AddSingleton((builder.Configuration.GetSection("Intake").Get<IntakeOptions>() ?? new IntakeOptions()).Validated());
         builder.Services.AddSingleton<CaseReferences>();
+        // Registered after the bus: hosted services stop in reverse order, so it stops taking contacts first.
+        builder.Services.AddSingleton<ContactGroupCommit>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ContactGroupCommit>());
         builder.Services.AddScoped<ContactReceiver>();
         builder.Services.AddSingleton<ContactAdmission>();
         builder.Services.AddScoped<CaseCommandHandler>();

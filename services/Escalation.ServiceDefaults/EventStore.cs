@@ -85,21 +85,28 @@ public static class EventStore
     {
         session.CorrelationId = caseId.ToString();
         session.CausationId = causationId;
-        StampHeaders(session.SetHeader, actor, rulesVersion);
+        StampHeaders(session.SetHeader, actor, rulesVersion, Activity.Current);
     }
 
     /// <summary>
     /// The same metadata on one event, for a session that appends to several cases at once (the session-wide
     /// correlation id would name only one of them).
     /// </summary>
-    public static void StampCaseMetadata(this IEvent @event, Guid caseId, string causationId, string actor, string? rulesVersion = null)
+    public static void StampCaseMetadata(this IEvent @event, Guid caseId, string causationId, string actor, string? rulesVersion = null) =>
+        @event.StampCaseMetadata(caseId, causationId, actor, rulesVersion, Activity.Current);
+
+    /// <summary>
+    /// The same, with the trace context of <paramref name="trace"/> instead of the current activity's: for work done
+    /// on behalf of a caller whose span is not the current one (intake's group commit writes many callers' contacts).
+    /// </summary>
+    public static void StampCaseMetadata(this IEvent @event, Guid caseId, string causationId, string actor, string? rulesVersion, Activity? trace)
     {
         @event.CorrelationId = caseId.ToString();
         @event.CausationId = causationId;
-        StampHeaders(@event.SetHeader, actor, rulesVersion);
+        StampHeaders(@event.SetHeader, actor, rulesVersion, trace);
     }
 
-    private static void StampHeaders(Action<string, object> setHeader, string actor, string? rulesVersion)
+    private static void StampHeaders(Action<string, object> setHeader, string actor, string? rulesVersion, Activity? trace)
     {
         setHeader(EventHeaders.Actor, actor);
         if (rulesVersion is not null)
@@ -107,7 +114,7 @@ public static class EventStore
             setHeader(EventHeaders.RulesVersion, rulesVersion);
         }
 
-        if (Activity.Current is { } activity && activity.IdFormat == ActivityIdFormat.W3C)
+        if (trace is { } activity && activity.IdFormat == ActivityIdFormat.W3C)
         {
             setHeader(EventHeaders.TraceParent, activity.Id!);
             if (!string.IsNullOrEmpty(activity.TraceStateString))

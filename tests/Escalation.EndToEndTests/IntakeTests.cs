@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Npgsql;
 
 namespace Escalation.EndToEndTests;
 
@@ -79,6 +80,72 @@ public sealed class IntakeTests(PlatformFixture platform)
         Assert.Equal(11, received.Count);
         Assert.Equal(11, received.Select(e => e.Data.RootElement.GetProperty("contactId").GetString()).Distinct().Count());
         Assert.Equal(received.Select(e => e.Version).Order(), received.Select(e => e.Version)); // one total order, by stream version
+    }
+
+    [Fact]
+    public async Task A_burst_of_new_and_follow_up_contacts_shares_commits_and_records_each_once_on_its_own_trace()
+    {
+        var run = $"burst-{Guid.NewGuid():N}"[..14];
+        var existing = new Dictionary<string, Guid>();
+        for (var i = 0; i < 10; i++)
+        {
+            var conversation = $"{run}-old-{i}";
+            existing[conversation] = (await _driver.PostAsync(Contact($"{conversation}-0", "Chat", conversation), null)).Body.CaseId;
+        }
+
+        // 150 new conversations, two follow-ups on each existing one, and a second copy of ten new contacts: all at once.
+        var burst = new List<(string ContactId, string TraceId, JsonObject Contact)>();
+        void Add(string contactId, string conversation) =>
+            burst.Add((contactId, Guid.NewGuid().ToString("N"), Contact(contactId, "Chat", conversation)));
+        for (var i = 0; i < 150; i++) Add($"{run}-new-{i}-0", $"{run}-new-{i}");
+        foreach (var conversation in existing.Keys)
+        {
+            Add($"{conversation}-1", conversation);
+            Add($"{conversation}-2", conversation);
+        }
+
+        for (var i = 0; i < 10; i++) Add($"{run}-new-{i}-0", $"{run}-new-{i}");
+        await _driver.PublishBytesAsync(burst.Select(message => (Encoding.UTF8.GetBytes(message.Contact.ToJsonString()),
+            (IDictionary<string, object?>)new Dictionary<string, object?> { ["traceparent"] = $"00-{message.TraceId}-{message.TraceId[..16]}-01" })));
+        await _driver.WaitUntilSettledAsync(Cancellation);
+
+        var received = new List<(string ContactId, Guid CaseId, long Version, string TraceParent, string Transaction)>();
+        await using (var connection = new NpgsqlConnection(platform.Infrastructure.PostgresConnectionString))
+        {
+            await connection.OpenAsync(Cancellation);
+            await using var query = new NpgsqlCommand(
+                "SELECT data->>'contactId', stream_id, version, headers->>'traceparent', xmin::text FROM events.mt_events " +
+                "WHERE type = 'contact_received' AND data->>'contactId' LIKE @run", connection);
+            query.Parameters.AddWithValue("run", $"{run}-%");
+            await using var reader = await query.ExecuteReaderAsync(Cancellation);
+            while (await reader.ReadAsync(Cancellation))
+            {
+                received.Add((reader.GetString(0), reader.GetGuid(1), reader.GetInt64(2), reader.GetString(3), reader.GetString(4)));
+            }
+        }
+
+        // Each contact exactly once: a case of its own for each new conversation, three in turn on each existing case.
+        Assert.Equal(10 + 150 + 20, received.Count);
+        Assert.Equal(received.Count, received.Select(contact => contact.ContactId).Distinct().Count());
+        Assert.Equal(150, received.Where(contact => contact.ContactId.Contains("-new-")).Select(contact => contact.CaseId).Distinct().Count());
+        foreach (var (conversation, caseId) in existing)
+        {
+            var onCase = received.Where(contact => contact.CaseId == caseId).ToList();
+            Assert.Equal([$"{conversation}-0", $"{conversation}-1", $"{conversation}-2"], onCase.Select(contact => contact.ContactId).Order());
+            Assert.Equal(3, onCase.Select(contact => contact.Version).Distinct().Count());
+        }
+
+        // Each event carries the trace of a message that delivered its contact, not the group commit's.
+        var fromBurst = received.Where(contact => burst.Any(message => message.ContactId == contact.ContactId)).ToList();
+        Assert.Equal(170, fromBurst.Count);
+        foreach (var contact in fromBurst)
+        {
+            var traceId = contact.TraceParent.Split('-')[1];
+            Assert.Contains(burst, message => message.ContactId == contact.ContactId && message.TraceId == traceId);
+        }
+
+        // And the burst shared transactions: fewer commits than contacts.
+        Assert.InRange(fromBurst.Select(contact => contact.Transaction).Distinct().Count(), 1, fromBurst.Count - 1);
     }
 
     [Fact]

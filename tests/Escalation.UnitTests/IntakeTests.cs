@@ -219,3 +219,56 @@ public sealed class CaseLifecycleTests
         Assert.Equal(["attemptedAt", "attemptId", "outcome", "step"], errors.Keys.Order());
     }
 }
+
+public sealed class ContactGroupsTests
+{
+    private static readonly IReadOnlySet<string> None = new HashSet<string>();
+
+    private static PendingContact Waiting(string contactId, string conversationId = "conv-1", string? idempotencyKey = null) =>
+        new(Inbound() with { ContactId = contactId, ConversationId = conversationId }, $"cause-{contactId}", idempotencyKey, origin: null);
+
+    [Fact]
+    public void Contacts_of_different_conversations_share_a_commit_in_arrival_order()
+    {
+        var waiting = new[] { Waiting("m-1", "a"), Waiting("m-2", "b"), Waiting("m-3", "c") };
+
+        Assert.Equal(waiting, ContactGroups.Together(waiting, None, None));
+    }
+
+    [Fact]
+    public void Only_the_first_contact_of_a_conversation_joins_so_the_next_one_sees_its_case()
+    {
+        var first = Waiting("m-1", "a");
+        var together = ContactGroups.Together([first, Waiting("m-2", "a"), Waiting("m-3", "b")], None, None);
+
+        Assert.Equal(["m-1", "m-3"], together.Select(pending => pending.Contact.ContactId));
+    }
+
+    [Fact]
+    public void Copies_of_one_contact_and_contacts_recorded_before_are_left_to_be_deduplicated_alone()
+    {
+        var recorded = new HashSet<string> { ReceiveContact.ContactKey(Waiting("m-2", "b").Contact) };
+        var together = ContactGroups.Together([Waiting("m-1", "a"), Waiting("m-1", "a"), Waiting("m-2", "b"), Waiting("m-3", "c")], recorded, None);
+
+        Assert.Equal(["m-1", "m-3"], together.Select(pending => pending.Contact.ContactId));
+    }
+
+    [Fact]
+    public void A_used_or_repeated_idempotency_key_is_left_to_the_lone_path_that_refuses_or_answers_it()
+    {
+        var together = ContactGroups.Together(
+            [Waiting("m-1", "a", "key-1"), Waiting("m-2", "b", "key-1"), Waiting("m-3", "c", "key-used"), Waiting("m-4", "d")],
+            None, new HashSet<string> { "key-used" });
+
+        Assert.Equal(["m-1", "m-4"], together.Select(pending => pending.Contact.ContactId));
+    }
+
+    [Fact]
+    public void A_contact_left_out_still_holds_its_conversation_so_a_later_one_does_not_overtake_it()
+    {
+        var recorded = new HashSet<string> { ReceiveContact.ContactKey(Waiting("m-1", "a").Contact) };
+        var together = ContactGroups.Together([Waiting("m-1", "a"), Waiting("m-2", "a")], recorded, None);
+
+        Assert.Empty(together);
+    }
+}

@@ -10,10 +10,25 @@ public sealed class CaseReferences(NpgsqlDataSource dataSource)
     public const long FirstNumber = 1000;
     public static readonly DbObjectName SequenceName = PostgresqlProvider.Instance.Parse($"{IntakeSetup.Schema}.case_reference");
 
-    public async Task<string> NextAsync(CancellationToken cancellationToken)
+    public async Task<string> NextAsync(CancellationToken cancellationToken) => (await NextAsync(1, cancellationToken))[0];
+
+    /// <summary><paramref name="count"/> new references in one round trip, in ascending order.</summary>
+    public async Task<IReadOnlyList<string>> NextAsync(int count, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand($"SELECT nextval('{SequenceName.QualifiedName}')");
-        var number = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
-        return $"ESC-{number}";
+        if (count == 0)
+        {
+            return [];
+        }
+
+        await using var command = dataSource.CreateCommand($"SELECT nextval('{SequenceName.QualifiedName}') FROM generate_series(1, $1)");
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = count });
+        var references = new List<string>(count);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            references.Add($"ESC-{reader.GetInt64(0)}");
+        }
+
+        return references;
     }
 }

@@ -9,18 +9,30 @@ using Marten;
 
 namespace Escalation.Intake.Contacts.ReceiveContact;
 
-/// <summary>What happened to a contact: the case it belongs to, and whether it had been recorded before.</summary>
-public sealed record ContactOutcome(Guid CaseId, string Reference, bool Duplicate);
+/// <summary>What happened to a contact: the case it belongs to, whether it had been recorded before, whether it opened the case.</summary>
+public sealed record ContactOutcome(Guid CaseId, string Reference, bool Duplicate, bool OpenedCase = false);
 
-/// <summary>Records a validated contact on its case stream, exactly once per (channel, contact id).</summary>
+/// <summary>
+/// Records a validated contact on its case stream, exactly once per (channel, contact id): in a group commit when it
+/// can (<see cref="ContactGroupCommit"/>), otherwise alone.
+/// </summary>
 public sealed partial class ContactReceiver(
-    IDocumentStore store, CaseReferences references, IntakeOptions options, TimeProvider time, ILogger<ContactReceiver> logger)
+    IDocumentStore store, ContactGroupCommit groupCommit, CaseReferences references, IntakeOptions options, TimeProvider time,
+    ILogger<ContactReceiver> logger)
 {
     private const int MaxAttempts = 5;
 
     /// <exception cref="IdempotencyKeyConflictException">The key was used before for another contact.</exception>
     public async Task<ContactOutcome> ReceiveAsync(InboundContact contact, string causationId, string? idempotencyKey, CancellationToken cancellationToken)
     {
+        if (await groupCommit.RecordAsync(contact, causationId, idempotencyKey, cancellationToken) is { } grouped)
+        {
+            // Logged here rather than by the group, so that the line carries this contact's trace and scope.
+            LogRecorded(ReceiveContact.ContactKey(contact), grouped.Reference, grouped.CaseId, grouped.OpenedCase);
+            TagSpan(contact, grouped);
+            return grouped;
+        }
+
         for (var attempt = 1; ; attempt++)
         {
             try

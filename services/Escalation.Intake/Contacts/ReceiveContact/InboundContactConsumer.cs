@@ -14,6 +14,17 @@ public sealed class InboundContactConsumer(ContactReceiver receiver, TimeProvide
         InboundContacts.ReceiveAsync(receiver, context, context.Message, ContactValidation.Validate(context.Message, time.GetUtcNow()));
 }
 
+public sealed class InboundContactConsumerDefinition : ConsumerDefinition<InboundContactConsumer>
+{
+    private readonly IntakeOptions _options;
+
+    public InboundContactConsumerDefinition(IntakeOptions options) => _options = options;
+
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
+        IConsumerConfigurator<InboundContactConsumer> consumerConfigurator, IRegistrationContext context) =>
+        InboundContacts.WorkOnManyAtOnce(endpointConfigurator, _options);
+}
+
 /// <summary>Marker type for a raw JSON body on the raw endpoint; the body itself is read as <see cref="InboundContact"/>.</summary>
 public sealed class RawInboundContact;
 
@@ -49,11 +60,18 @@ public sealed class RawInboundContactConsumer(ContactReceiver receiver, TimeProv
 
 public sealed class RawInboundContactConsumerDefinition : ConsumerDefinition<RawInboundContactConsumer>
 {
-    public RawInboundContactConsumerDefinition() => EndpointName = "intake-inbound-contact-raw";
+    private readonly IntakeOptions _options;
+
+    public RawInboundContactConsumerDefinition(IntakeOptions options)
+    {
+        _options = options;
+        EndpointName = "intake-inbound-contact-raw";
+    }
 
     protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator,
         IConsumerConfigurator<RawInboundContactConsumer> consumerConfigurator, IRegistrationContext context)
     {
+        InboundContacts.WorkOnManyAtOnce(endpointConfigurator, _options);
         endpointConfigurator.UseRawJsonDeserializer(RawSerializerOptions.AnyMessageType, isDefault: true);
         endpointConfigurator.ConfigureDeadLetter(pipe => pipe.UseFilter(new ExplainedDeadLetterFilter(
             "Not an InboundContact: the body is empty or JSON null. See contracts/Escalation.Contracts/Intake/inbound-contact.schema.json.")));
@@ -67,6 +85,13 @@ public sealed class RawInboundContactConsumerDefinition : ConsumerDefinition<Raw
 
 internal static class InboundContacts
 {
+    /// <summary>Enough contacts in flight for a group commit to gather (MassTransit's default is 16).</summary>
+    public static void WorkOnManyAtOnce(IReceiveEndpointConfigurator endpoint, IntakeOptions options)
+    {
+        endpoint.PrefetchCount = options.InboundConcurrency;
+        endpoint.ConcurrentMessageLimit = options.InboundConcurrency;
+    }
+
     public static async Task ReceiveAsync(ContactReceiver receiver, ConsumeContext context, InboundContact? contact, IReadOnlyDictionary<string, string[]> errors)
     {
         if (contact is null || errors.Count > 0)

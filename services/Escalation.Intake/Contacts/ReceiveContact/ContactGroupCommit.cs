@@ -1,0 +1,207 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Escalation.Contracts.Intake;
+using Escalation.Intake.Cases;
+using Escalation.ServiceDefaults;
+using JasperFx.Events;
+using Marten;
+
+namespace Escalation.Intake.Contacts.ReceiveContact;
+
+/// <summary>
+/// Group commit: contacts that arrive while a commit is under way are recorded together in the next one, so that under
+/// load one transaction (one round trip per step, one WAL flush) carries many contacts, while a lone contact on an
+/// idle intake is still recorded at once. A caller whose contact the group does not record gets null and records it
+/// alone (<see cref="ContactReceiver"/>), after the group committed; so does everyone in a group whose commit failed.
+/// </summary>
+public sealed partial class ContactGroupCommit(
+    IDocumentStore store, CaseReferences references, IntakeOptions options, TimeProvider time, ILogger<ContactGroupCommit> logger)
+    : IHostedService
+{
+    private const string Actor = "service:intake";
+    private readonly Channel<PendingContact> _waiting = Channel.CreateUnbounded<PendingContact>();
+    private Task[] _committers = [];
+
+    /// <summary>Waits for the group commit that records the contact; null when the caller must record it alone.</summary>
+    public Task<ContactOutcome?> RecordAsync(InboundContact contact, string causationId, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        var pending = new PendingContact(contact, causationId, idempotencyKey, Activity.Current);
+        return options.MaxContactsPerCommit > 1 && _waiting.Writer.TryWrite(pending)
+            ? pending.Outcome.Task.WaitAsync(cancellationToken)
+            : Task.FromResult<ContactOutcome?>(null);
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _committers = Enumerable.Range(0, options.ConcurrentCommits).Select(_ => Task.Run(CommitWhileOpenAsync)).ToArray();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Stops taking contacts (callers then record alone) and commits those already waiting. Registered after the bus,
+    /// so it stops before the bus does.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _waiting.Writer.TryComplete();
+        await Task.WhenAll(_committers).WaitAsync(cancellationToken);
+    }
+
+    private async Task CommitWhileOpenAsync()
+    {
+        var group = new List<PendingContact>(options.MaxContactsPerCommit);
+        while (await _waiting.Reader.WaitToReadAsync())
+        {
+            while (group.Count < options.MaxContactsPerCommit && _waiting.Reader.TryRead(out var pending))
+            {
+                group.Add(pending);
+            }
+
+            await CommitAsync(group);
+            group.Clear();
+        }
+    }
+
+    private async Task CommitAsync(List<PendingContact> group)
+    {
+        // A span of its own, linked to every caller's: the group's database work belongs to no single trace.
+        using var activity = Telemetry.Source.StartActivity("intake record contacts", ActivityKind.Internal, parentContext: default,
+            links: group.Where(pending => pending.Origin is not null).Select(pending => new ActivityLink(pending.Origin!.Context)));
+        activity?.SetTag(GroupSizeTag, group.Count);
+
+        IReadOnlyList<(PendingContact Pending, ContactOutcome Outcome)> recorded;
+        try
+        {
+            recorded = await TryCommitAsync(group);
+        }
+        catch (Exception exception)
+        {
+            // A racing writer (the same contact or conversation from another instance), or the database: each is
+            // recorded alone, with the lone path's retries.
+            if (WriteConflicts.IsWriteConflict(exception)) LogGroupConflict(group.Count, exception.GetType().Name);
+            else LogGroupFailed(exception, group.Count);
+            recorded = [];
+        }
+
+        activity?.SetTag(RecordedTag, recorded.Count);
+        foreach (var (pending, outcome) in recorded)
+        {
+            pending.Outcome.TrySetResult(outcome);
+        }
+
+        foreach (var pending in group)
+        {
+            pending.Outcome.TrySetResult(null);
+        }
+    }
+
+    private async Task<IReadOnlyList<(PendingContact, ContactOutcome)>> TryCommitAsync(List<PendingContact> group)
+    {
+        await using var session = store.LightweightSession();
+
+        var lookups = session.CreateBatchQuery();
+        var recordedContacts = lookups.LoadMany<ReceivedContact>().ById(group.Select(pending => pending.ContactKey).Distinct().ToArray());
+        var conversations = lookups.LoadMany<ConversationCase>().ById(group.Select(pending => pending.ConversationKey).Distinct().ToArray());
+        var idempotencyKeys = group.Select(pending => pending.IdempotencyKey).OfType<string>().Distinct().ToArray();
+        var usedKeys = idempotencyKeys.Length == 0
+            ? Task.FromResult<IReadOnlyList<IdempotencyRecord>>([])
+            : lookups.LoadMany<IdempotencyRecord>().ById(idempotencyKeys);
+        await lookups.Execute();
+
+        var together = ContactGroups.Together(group,
+            (await recordedContacts).Select(contact => contact.Id).ToHashSet(StringComparer.Ordinal),
+            (await usedKeys).Select(key => key.Id).ToHashSet(StringComparer.Ordinal));
+        var known = (await conversations).ToDictionary(conversation => conversation.Id, StringComparer.Ordinal);
+        var cases = await LockKnownCasesAsync(session, together, known);
+        if (together.Count == 0)
+        {
+            return [];
+        }
+
+        var now = time.GetUtcNow();
+        var opening = together.Where(pending =>
+            !known.TryGetValue(pending.ConversationKey, out var conversation)
+            || ReceiveContact.NeedsNewCase(cases[conversation.CaseId], options.ReopenWindow, now)).ToHashSet();
+        var newReferences = new Queue<string>(await references.NextAsync(opening.Count, CancellationToken.None));
+
+        var recorded = new List<(PendingContact, ContactOutcome)>(together.Count);
+        foreach (var pending in together)
+        {
+            var opensCase = opening.Contains(pending);
+            var current = opensCase ? null : cases[known[pending.ConversationKey].CaseId];
+            var target = current is null ? new CaseRef(Guid.CreateVersion7(now), newReferences.Dequeue()) : new CaseRef(current.Id, current.Reference);
+            var events = ReceiveContact.Decide(current, target, pending.Contact, now).Cast<object>().ToArray();
+            var action = opensCase ? session.Events.StartStream(target.CaseId, events) : session.Events.Append(target.CaseId, events);
+            foreach (var @event in action.Events)
+            {
+                @event.StampCaseMetadata(target.CaseId, pending.CausationId, Actor, rulesVersion: null, pending.Origin);
+            }
+
+            if (opensCase)
+            {
+                // Insert for a new conversation (a racing insert fails the group); update under the old case's lock.
+                var conversation = new ConversationCase(pending.ConversationKey, target.CaseId, target.Reference);
+                if (known.ContainsKey(pending.ConversationKey)) session.Update(conversation);
+                else session.Insert(conversation);
+            }
+
+            session.Insert(new ReceivedContact(pending.ContactKey, target.CaseId, target.Reference));
+            if (pending.IdempotencyKey is not null)
+            {
+                session.Insert(new IdempotencyRecord(pending.IdempotencyKey, pending.ContactKey, target.CaseId, target.Reference));
+            }
+
+            recorded.Add((pending, new ContactOutcome(target.CaseId, target.Reference, Duplicate: false, opensCase)));
+        }
+
+        await session.SaveChangesAsync();
+        return recorded;
+    }
+
+    /// <summary>
+    /// Contacts of known conversations append under their cases' row locks, as a lone contact does
+    /// (FetchForExclusiveWriting), and decide on each case as it is once every commit they waited for has landed. A
+    /// contact whose copy landed, or whose conversation moved to a new case, meanwhile leaves the group.
+    /// </summary>
+    /// <returns>The current state of each locked case.</returns>
+    private static async Task<Dictionary<Guid, IntakeCase?>> LockKnownCasesAsync(
+        IDocumentSession session, List<PendingContact> together, Dictionary<string, ConversationCase> known)
+    {
+        var followUps = together.Where(pending => known.ContainsKey(pending.ConversationKey)).ToList();
+        if (followUps.Count == 0)
+        {
+            return [];
+        }
+
+        var caseIds = followUps.Select(pending => known[pending.ConversationKey].CaseId).Distinct().ToList();
+        await session.LockStreamsAsync(caseIds, CancellationToken.None);
+
+        var underLock = session.CreateBatchQuery();
+        var landed = underLock.LoadMany<ReceivedContact>().ById(followUps.Select(pending => pending.ContactKey).ToArray());
+        var current = underLock.LoadMany<ConversationCase>().ById(followUps.Select(pending => pending.ConversationKey).ToArray());
+        var states = caseIds.ToDictionary(id => id, id => underLock.Events.FetchLatest<IntakeCase>(id));
+        await underLock.Execute();
+
+        var landedKeys = (await landed).Select(contact => contact.Id).ToHashSet(StringComparer.Ordinal);
+        var currentCases = (await current).ToDictionary(conversation => conversation.Id, conversation => conversation.CaseId, StringComparer.Ordinal);
+        together.RemoveAll(pending => known.TryGetValue(pending.ConversationKey, out var conversation)
+            && (landedKeys.Contains(pending.ContactKey) || currentCases.GetValueOrDefault(pending.ConversationKey) != conversation.CaseId));
+
+        var cases = new Dictionary<Guid, IntakeCase?>();
+        foreach (var (id, state) in states)
+        {
+            cases[id] = await state;
+        }
+
+        return cases;
+    }
+
+    private const string GroupSizeTag = "escalation.contacts.waiting";
+    private const string RecordedTag = "escalation.contacts.recorded";
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Count} contacts could not be recorded together ({Reason}); each is recorded alone")]
+    private partial void LogGroupConflict(int count, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} contacts could not be recorded together; each is recorded alone")]
+    private partial void LogGroupFailed(Exception exception, int count);
+}
