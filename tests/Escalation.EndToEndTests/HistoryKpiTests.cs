@@ -1,7 +1,9 @@
 using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using Escalation.Contracts.History.V1;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Npgsql;
 
 namespace Escalation.EndToEndTests;
 
@@ -83,6 +85,81 @@ public sealed class HistoryKpiTests(PlatformFixture platform)
         await _driver.PollAsync(async () =>
             (await platform.Kpis.GetKpisAsync(request, cancellationToken: cancellation)).Rows.FirstOrDefault(r => r.Key == category && r.Cases == 3),
             "a case opened after the rebuild was never counted");
+    }
+
+    /// <summary>
+    /// The database computes the KPIs: records with known times (written as the projection stores them, on a day of
+    /// their own in the past) give exact means, nearest-rank p90s, rates, compliance and group keys.
+    /// </summary>
+    [Fact]
+    public async Task KPIs_are_exact_over_records_with_known_times_in_every_grouping()
+    {
+        var cancellation = TestContext.Current.CancellationToken;
+        var day = new DateTimeOffset(2001, 1, 1, 0, 0, 0, TimeSpan.Zero).AddDays(Random.Shared.Next(0, 9000));
+        var opened = day.AddHours(10);
+        var (breached, met) = (Guid.NewGuid(), Guid.NewGuid());
+        await using (var connection = new NpgsqlConnection(platform.Infrastructure.PostgresConnectionString))
+        {
+            await connection.OpenAsync(cancellation);
+            await using (var clear = new NpgsqlCommand("DELETE FROM history.mt_doc_caserecord WHERE opened_at >= @from AND opened_at < @to", connection))
+            {
+                clear.Parameters.AddWithValue("from", day);
+                clear.Parameters.AddWithValue("to", day.AddDays(1));
+                await clear.ExecuteNonQueryAsync(cancellation);
+            }
+
+            // Escalated twice (first routed after 3 minutes, resolved 60 minutes after the first request, its first-response clock
+            // breached); escalated once (routed after 5 minutes, clock met); resolved without escalation; still open.
+            await SeedAsync(connection, "ESC-K1", "billing", "Chat", 2, 1, 3, "team-a", 61, new() { [breached] = ("FirstResponse", false) });
+            await SeedAsync(connection, "ESC-K2", "billing", "Chat", 1, 0, 5, "team-a", null, new() { [met] = ("FirstResponse", true) });
+            await SeedAsync(connection, "ESC-K3", "billing", "Chat", 0, null, null, null, 2, []);
+            await SeedAsync(connection, "ESC-K4", "returns", "Email", 0, null, null, null, null, []);
+        }
+
+        async Task<List<KpiRow>> Kpis(string groupBy) => [.. (await platform.Kpis.GetKpisAsync(new GetKpisRequest
+        {
+            From = Timestamp.FromDateTimeOffset(day), To = Timestamp.FromDateTimeOffset(day.AddDays(1)), GroupBy = groupBy,
+        }, cancellationToken: cancellation)).Rows];
+
+        var all = Assert.Single(await Kpis(""));
+        Assert.Equal(("all", 4, 2, 0.5, 2, 0.5, 0.5), (all.Key, all.Cases, all.EscalatedCases, all.EscalationRate, all.ResolvedCases,
+            all.FirstContactResolutionRate, all.RepeatEscalationRate));
+        Assert.Equal(TimeSpan.FromMinutes(4), all.TimeToEscalationMean.ToTimeSpan()); // 3 and 5 minutes
+        Assert.Equal(TimeSpan.FromMinutes(5), all.TimeToEscalationP90.ToTimeSpan());
+        Assert.Equal(TimeSpan.FromMinutes(60), all.ResolutionAfterEscalationMean.ToTimeSpan());
+        Assert.Equal(TimeSpan.FromMinutes(60), all.ResolutionAfterEscalationP90.ToTimeSpan());
+        var compliance = Assert.Single(all.SlaCompliance);
+        Assert.Equal(("FirstResponse", 1, 1, 0.5), (compliance.Metric, compliance.Met, compliance.Breached, compliance.Rate));
+
+        var byTeam = await Kpis("team");
+        Assert.Equal(["(unrouted)", "team-a"], byTeam.Select(row => row.Key));
+        Assert.Equal((2, 1, 0.0, 2, 2), (byTeam[0].Cases, byTeam[0].ResolvedCases, byTeam[0].EscalationRate, byTeam[1].Cases, byTeam[1].EscalatedCases));
+        Assert.Empty(byTeam[0].SlaCompliance);
+        Assert.Equal(["billing", "returns"], (await Kpis("category")).Select(row => row.Key));
+        Assert.Equal(["Chat", "Email"], (await Kpis("channel")).Select(row => row.Key));
+        Assert.Equal([day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)], (await Kpis("day")).Select(row => row.Key));
+
+        async Task SeedAsync(NpgsqlConnection connection, string reference, string category, string channel, int escalations, int? requestedAfter,
+            int? routedAfter, string? team, int? resolvedAfter, Dictionary<Guid, (string Metric, bool Met)> clocks)
+        {
+            string? At(int? minutes) => minutes is { } m ? opened.AddMinutes(m).ToString("O") : null;
+            var record = new JsonObject
+            {
+                ["id"] = Guid.NewGuid(), ["reference"] = reference, ["channel"] = channel, ["category"] = category, ["openedAt"] = opened.ToString("O"),
+                ["escalations"] = escalations, ["firstEscalationRequestedAt"] = At(requestedAfter), ["firstRoutedAt"] = At(routedAfter),
+                ["firstTeam"] = team, ["firstResolvedAt"] = At(resolvedAfter),
+                ["clocks"] = new JsonObject(clocks.Select(c => KeyValuePair.Create(c.Key.ToString(),
+                    (JsonNode?)new JsonObject { ["metric"] = c.Value.Metric, ["met"] = c.Value.Met }))),
+            };
+            await using var insert = new NpgsqlCommand(
+                "INSERT INTO history.mt_doc_caserecord (id, data, mt_dotnet_type, opened_at, reference) VALUES (@id, @data::jsonb, @type, @opened, @reference)", connection);
+            insert.Parameters.AddWithValue("id", record["id"]!.GetValue<Guid>());
+            insert.Parameters.AddWithValue("data", record.ToJsonString());
+            insert.Parameters.AddWithValue("type", "Escalation.History.Kpis.CaseRecord");
+            insert.Parameters.AddWithValue("opened", opened);
+            insert.Parameters.AddWithValue("reference", reference);
+            await insert.ExecuteNonQueryAsync(cancellation);
+        }
     }
 
     [Fact]

@@ -65,14 +65,3 @@ public sealed class CaseRecordProjection : SingleStreamProjection<CaseRecord, Gu
         ? e.Data is TicketOpened opened ? CaseRecord.Of(opened) : null
         : snapshot.Including(e.Data);
 }
-
-public static class CaseRecordQueries
-{
-    /// <summary>The records of the cases opened in [<paramref name="from"/>, <paramref name="to"/>) (OpenedAt is a duplicated, indexed column).</summary>
-    public static async Task<IReadOnlyList<CaseRecord>> OpenedBetweenAsync(this IDocumentStore store, DateTimeOffset from, DateTimeOffset to,
-        CancellationToken cancellationToken)
-    {
-        await using var session = store.QuerySession();
-        return await session.Query<CaseRecord>().Where(r => r.OpenedAt >= from && r.OpenedAt < to).ToListAsync(cancellationToken);
-    }
-}

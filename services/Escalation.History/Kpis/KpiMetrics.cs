@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 using Escalation.ServiceDefaults;
-using Marten;
+using Npgsql;
 
 namespace Escalation.History.Kpis;
 
@@ -9,7 +9,7 @@ public sealed record KpiMetricsOptions
     /// <summary>The trailing window the gauges describe (cases opened within it).</summary>
     public TimeSpan Window { get; init; } = TimeSpan.FromHours(24);
 
-    /// <summary>How often the gauges' values are recomputed from the case-records projection.</summary>
+    /// <summary>How often the gauges' values are recomputed from the case-records projection (one aggregate query).</summary>
     public TimeSpan Refresh { get; init; } = TimeSpan.FromSeconds(30);
 }
 
@@ -20,15 +20,15 @@ public sealed record KpiMetricsOptions
 /// </summary>
 public sealed partial class KpiMetrics : BackgroundService
 {
-    private readonly IDocumentStore _store;
+    private readonly NpgsqlDataSource _dataSource;
     private readonly KpiMetricsOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<KpiMetrics> _logger;
     private volatile IReadOnlyList<KpiRow> _rows = [];
 
-    public KpiMetrics(IDocumentStore store, KpiMetricsOptions options, TimeProvider time, IMeterFactory meters, ILogger<KpiMetrics> logger)
+    public KpiMetrics(NpgsqlDataSource dataSource, KpiMetricsOptions options, TimeProvider time, IMeterFactory meters, ILogger<KpiMetrics> logger)
     {
-        (_store, _options, _time, _logger) = (store, options, time, logger);
+        (_dataSource, _options, _time, _logger) = (dataSource, options, time, logger);
         var meter = meters.Create(Telemetry.MeterNames[0]);
         meter.CreateObservableGauge("escalation.kpi.cases", () => PerTeam(r => r.Cases), "{case}", "Cases opened in the window");
         meter.CreateObservableGauge("escalation.kpi.escalation_rate", () => PerTeam(r => r.EscalationRate), null, "Escalated cases / cases");
@@ -52,8 +52,7 @@ public sealed partial class KpiMetrics : BackgroundService
         {
             try
             {
-                var records = await _store.OpenedBetweenAsync(_time.GetUtcNow() - _options.Window, DateTimeOffset.MaxValue, stoppingToken);
-                Publish(KpiReport.Compute(records, KpiGrouping.Team));
+                Publish(await KpiReport.ComputeAsync(_dataSource, _time.GetUtcNow() - _options.Window, to: null, KpiGrouping.Team, stoppingToken));
             }
             catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {

@@ -1,5 +1,6 @@
-using System.Globalization;
+using System.Text.Json;
 using Escalation.Contracts;
+using Npgsql;
 
 namespace Escalation.History.Kpis;
 
@@ -25,65 +26,116 @@ public sealed record KpiRow(
     double RepeatEscalationRate,
     IReadOnlyList<MetricCompliance> SlaCompliance);
 
+/// <summary>
+/// The KPIs over the case records opened in a range, computed by the database: one pass over the range's rows (an
+/// index range on the duplicated <c>opened_at</c> column) instead of every record loaded and deserialized, which the
+/// gauges would otherwise do every refresh over a whole day of cases.
+/// </summary>
 public static class KpiReport
 {
     public const string Unrouted = "(unrouted)";
+    private static readonly string Table = $"{HistorySetup.Schema}.mt_doc_caserecord";
 
-    public static IReadOnlyList<KpiRow> Compute(IEnumerable<CaseRecord> records, KpiGrouping grouping) =>
-        records.GroupBy(r => KeyOf(r, grouping), StringComparer.Ordinal)
-            .OrderBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => Row(g.Key, g.ToList()))
-            .ToList();
-
-    public static string KeyOf(CaseRecord record, KpiGrouping grouping) => grouping switch
+    /// <param name="to">Exclusive; null for no upper bound.</param>
+    /// <returns>One row per group, in ordinal order of the key; none for no cases.</returns>
+    public static async Task<IReadOnlyList<KpiRow>> ComputeAsync(NpgsqlDataSource dataSource, DateTimeOffset from, DateTimeOffset? to,
+        KpiGrouping grouping, CancellationToken cancellationToken)
     {
-        KpiGrouping.Day => record.OpenedAt.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-        KpiGrouping.Team => record.FirstTeam ?? Unrouted,
-        KpiGrouping.Category => record.Category,
-        KpiGrouping.Channel => record.Channel.ToString(),
-        _ => "all",
-    };
+        var key = KeySql(grouping);
+        const string range = "opened_at >= $1 AND ($2::timestamptz IS NULL OR opened_at < $2)";
+        await using var batch = dataSource.CreateBatch();
+        // Nearest-rank percentiles are percentile_disc; NULLs (a case never routed, never resolved) drop out of
+        // avg and percentile_disc alike.
+        batch.BatchCommands.Add(WithRange(new NpgsqlBatchCommand($"""
+            WITH cases AS (
+                SELECT {key} AS key,
+                       ({Field(nameof(CaseRecord.Escalations))})::int AS escalations,
+                       extract(epoch FROM ({Field(nameof(CaseRecord.FirstRoutedAt))})::timestamptz - opened_at) AS to_escalation,
+                       extract(epoch FROM ({Field(nameof(CaseRecord.FirstResolvedAt))})::timestamptz
+                                        - ({Field(nameof(CaseRecord.FirstEscalationRequestedAt))})::timestamptz) AS after_escalation,
+                       {Field(nameof(CaseRecord.FirstResolvedAt))} IS NOT NULL AS resolved
+                FROM {Table} WHERE {range})
+            SELECT key,
+                   count(*)::int,
+                   (count(*) FILTER (WHERE escalations > 0))::int,
+                   avg(to_escalation) FILTER (WHERE escalations > 0),
+                   percentile_disc(0.9) WITHIN GROUP (ORDER BY to_escalation) FILTER (WHERE escalations > 0),
+                   avg(after_escalation) FILTER (WHERE escalations > 0 AND after_escalation >= 0),
+                   percentile_disc(0.9) WITHIN GROUP (ORDER BY after_escalation) FILTER (WHERE escalations > 0 AND after_escalation >= 0),
+                   (count(*) FILTER (WHERE resolved))::int,
+                   (count(*) FILTER (WHERE resolved AND escalations = 0))::int,
+                   (count(*) FILTER (WHERE escalations > 1))::int
+            FROM cases GROUP BY key
+            """), from, to));
+        // A breach counts once per clock: the record keeps one outcome per clock id.
+        batch.BatchCommands.Add(WithRange(new NpgsqlBatchCommand($"""
+            SELECT {key}, clock.value ->> '{JsonName(nameof(ClockOutcome.Metric))}',
+                   (count(*) FILTER (WHERE (clock.value ->> '{JsonName(nameof(ClockOutcome.Met))}')::boolean))::int,
+                   (count(*) FILTER (WHERE NOT (clock.value ->> '{JsonName(nameof(ClockOutcome.Met))}')::boolean))::int
+            FROM {Table} CROSS JOIN LATERAL jsonb_each(data -> '{JsonName(nameof(CaseRecord.Clocks))}') AS clock
+            WHERE {range}
+            GROUP BY 1, 2
+            """), from, to));
 
-    private static KpiRow Row(string key, IReadOnlyList<CaseRecord> cases)
-    {
-        var escalated = cases.Where(c => c.Escalations > 0).ToList();
-        var resolved = cases.Where(c => c.FirstResolvedAt is not null).ToList();
-        var toEscalation = escalated.Where(c => c.FirstRoutedAt is not null).Select(c => c.FirstRoutedAt!.Value - c.OpenedAt).ToList();
-        var afterEscalation = escalated.Where(c => c.FirstResolvedAt >= c.FirstEscalationRequestedAt)
-            .Select(c => c.FirstResolvedAt!.Value - c.FirstEscalationRequestedAt!.Value).ToList();
-        var clocks = cases.SelectMany(c => c.Clocks.Values).ToList();
-        return new KpiRow(
-            key,
-            cases.Count,
-            escalated.Count,
-            Ratio(escalated.Count, cases.Count),
-            Mean(toEscalation),
-            Percentile(toEscalation, 0.9),
-            Mean(afterEscalation),
-            Percentile(afterEscalation, 0.9),
-            resolved.Count,
-            Ratio(resolved.Count(c => c.Escalations == 0), resolved.Count),
-            Ratio(escalated.Count(c => c.Escalations > 1), escalated.Count),
-            Enum.GetValues<SlaMetric>()
-                .Select(metric => new MetricCompliance(metric, clocks.Count(o => o.Metric == metric && o.Met), clocks.Count(o => o.Metric == metric && !o.Met)))
-                .Where(m => m.Met + m.Breached > 0)
-                .ToList());
-    }
-
-    private static double Ratio(int part, int whole) => whole == 0 ? 0 : (double)part / whole;
-
-    private static TimeSpan Mean(IReadOnlyList<TimeSpan> values) =>
-        values.Count == 0 ? TimeSpan.Zero : TimeSpan.FromTicks((long)values.Average(v => (double)v.Ticks));
-
-    /// <summary>Nearest-rank percentile.</summary>
-    public static TimeSpan Percentile(IReadOnlyList<TimeSpan> values, double fraction)
-    {
-        if (values.Count == 0)
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        var groups = new List<(string Key, int Cases, int Escalated, TimeSpan ToMean, TimeSpan ToP90, TimeSpan AfterMean, TimeSpan AfterP90,
+            int Resolved, int ResolvedUnescalated, int Repeated)>();
+        while (await reader.ReadAsync(cancellationToken))
         {
-            return TimeSpan.Zero;
+            groups.Add((reader.GetString(0), reader.GetInt32(1), reader.GetInt32(2), Seconds(reader, 3), Seconds(reader, 4), Seconds(reader, 5),
+                Seconds(reader, 6), reader.GetInt32(7), reader.GetInt32(8), reader.GetInt32(9)));
         }
 
-        var sorted = values.Order().ToList();
-        return sorted[Math.Clamp((int)Math.Ceiling(fraction * sorted.Count) - 1, 0, sorted.Count - 1)];
+        await reader.NextResultAsync(cancellationToken);
+        var clocks = new List<(string Key, SlaMetric Metric, int Met, int Breached)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            clocks.Add((reader.GetString(0), Enum.Parse<SlaMetric>(reader.GetString(1)), reader.GetInt32(2), reader.GetInt32(3)));
+        }
+
+        return groups.OrderBy(group => group.Key, StringComparer.Ordinal).Select(group => new KpiRow(
+                group.Key,
+                group.Cases,
+                group.Escalated,
+                Ratio(group.Escalated, group.Cases),
+                group.ToMean,
+                group.ToP90,
+                group.AfterMean,
+                group.AfterP90,
+                group.Resolved,
+                Ratio(group.ResolvedUnescalated, group.Resolved),
+                Ratio(group.Repeated, group.Escalated),
+                Enum.GetValues<SlaMetric>()
+                    .Select(metric => clocks.Where(c => c.Key == group.Key && c.Metric == metric).Select(c => new MetricCompliance(metric, c.Met, c.Breached))
+                        .SingleOrDefault())
+                    .OfType<MetricCompliance>()
+                    .ToList()))
+            .ToList();
     }
+
+    private static string KeySql(KpiGrouping grouping) => grouping switch
+    {
+        KpiGrouping.Day => "to_char(opened_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
+        KpiGrouping.Team => $"coalesce({Field(nameof(CaseRecord.FirstTeam))}, '{Unrouted}')",
+        KpiGrouping.Category => Field(nameof(CaseRecord.Category)),
+        KpiGrouping.Channel => Field(nameof(CaseRecord.Channel)),
+        _ => "'all'",
+    };
+
+    /// <summary>A record's property as text, named as the document stores it (camelCase), so a rename cannot drift.</summary>
+    private static string Field(string property) => $"(data ->> '{JsonName(property)}')";
+
+    private static string JsonName(string property) => JsonNamingPolicy.CamelCase.ConvertName(property);
+
+    private static NpgsqlBatchCommand WithRange(NpgsqlBatchCommand command, DateTimeOffset from, DateTimeOffset? to)
+    {
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = from.ToUniversalTime() });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?> { TypedValue = to?.ToUniversalTime() });
+        return command;
+    }
+
+    private static TimeSpan Seconds(NpgsqlDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? TimeSpan.Zero : TimeSpan.FromSeconds((double)reader.GetDecimal(ordinal));
+
+    private static double Ratio(int part, int whole) => whole == 0 ? 0 : (double)part / whole;
 }

@@ -1,12 +1,12 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
-using Marten;
+using Npgsql;
 using V1 = Escalation.Contracts.History.V1;
 
 namespace Escalation.History.Kpis;
 
 /// <summary>gRPC <c>Kpis</c>: the seeds' escalation KPIs over the case-records projection.</summary>
-public sealed class KpiService(IDocumentStore store, EventProgression progression) : V1.Kpis.KpisBase
+public sealed class KpiService(NpgsqlDataSource dataSource, EventProgression progression) : V1.Kpis.KpisBase
 {
     public static readonly TimeSpan MaxRange = TimeSpan.FromDays(366);
 
@@ -22,9 +22,9 @@ public sealed class KpiService(IDocumentStore store, EventProgression progressio
         var grouping = ParseGrouping(request.GroupBy);
         // Read the position first: the records read next are at least that fresh.
         var position = await progression.ProjectionPositionAsync(CaseRecordProjection.ProjectionName, context.CancellationToken);
-        var records = await store.OpenedBetweenAsync(from, to, context.CancellationToken);
+        var rows = await KpiReport.ComputeAsync(dataSource, from, to, grouping, context.CancellationToken);
         var response = new V1.GetKpisResponse { ProjectionPosition = position };
-        response.Rows.AddRange(KpiReport.Compute(records, grouping).Select(ToMessage));
+        response.Rows.AddRange(rows.Select(ToMessage));
         return response;
     }
 

@@ -47,30 +47,26 @@ public sealed class HistoryTests
     }
 
     [Fact]
-    public void KPIs_count_the_seeds_metrics_per_group()
+    public void A_case_record_keeps_the_first_escalation_routing_team_resolution_and_one_outcome_per_clock()
     {
         var clock = Guid.NewGuid();
         var escalatedTwice = Record("ESC-1", "billing", Opened(), Requested(Tier.L1, Priority.P3, Now.AddMinutes(1)), Routed("team-a", null, Now.AddMinutes(3)),
-            Requested(Tier.L2, Priority.P2, Now.AddMinutes(10)), new CaseResolved(CaseId, "ok", null, Now.AddMinutes(61)),
-            new SlaBreached(CaseId, clock, SlaMetric.FirstResponse, Now, Now, false), new SlaClockStopped(CaseId, clock, SlaMetric.FirstResponse, false, TimeSpan.Zero, Now));
-        var escalatedOnce = Record("ESC-2", "billing", Opened(), Requested(Tier.L1, Priority.P3, Now), Routed("team-a", "x", Now.AddMinutes(5)),
-            new SlaClockStopped(CaseId, Guid.NewGuid(), SlaMetric.FirstResponse, true, TimeSpan.Zero, Now));
-        var solvedAtOnce = Record("ESC-3", "billing", Opened(), new CaseResolved(CaseId, "ok", null, Now.AddMinutes(2)));
+            Requested(Tier.L2, Priority.P2, Now.AddMinutes(10)), Routed("team-b", null, Now.AddMinutes(12)), new CaseResolved(CaseId, "ok", null, Now.AddMinutes(61)),
+            new CaseResolved(CaseId, "again", null, Now.AddMinutes(90)),
+            new SlaBreached(CaseId, clock, SlaMetric.FirstResponse, Now, Now, false), new SlaClockStopped(CaseId, clock, SlaMetric.FirstResponse, true, TimeSpan.Zero, Now));
+        Assert.Equal((2, Now.AddMinutes(1), Now.AddMinutes(3), "team-a", Now.AddMinutes(61)),
+            (escalatedTwice.Escalations, escalatedTwice.FirstEscalationRequestedAt, escalatedTwice.FirstRoutedAt, escalatedTwice.FirstTeam, escalatedTwice.FirstResolvedAt));
+        Assert.Equal(new ClockOutcome(SlaMetric.FirstResponse, Met: false), Assert.Single(escalatedTwice.Clocks).Value); // a breach stays a breach
+
+        var met = Guid.NewGuid();
+        var stoppedInTime = Record("ESC-2", "billing", Opened(), new SlaClockStopped(CaseId, met, SlaMetric.Resolution, true, TimeSpan.Zero, Now));
+        Assert.Equal(new ClockOutcome(SlaMetric.Resolution, Met: true), stoppedInTime.Clocks[met]);
+
+        var queued = Record("ESC-3", "fraud", Opened(), Requested(Tier.L2, Priority.P1, Now), new EscalationQueued(CaseId, Guid.NewGuid(), "fraud-queue", "no agent", Now));
+        Assert.Equal(("fraud-queue", (DateTimeOffset?)null), (queued.FirstTeam, queued.FirstRoutedAt));
+
         var open = Record("ESC-4", "returns", Opened());
-
-        var all = Assert.Single(KpiReport.Compute([escalatedTwice, escalatedOnce, solvedAtOnce, open], KpiGrouping.All));
-        Assert.Equal((4, 2, 0.5, 2, 0.5, 0.5), (all.Cases, all.EscalatedCases, all.EscalationRate, all.ResolvedCases, all.FirstContactResolutionRate, all.RepeatEscalationRate));
-        Assert.Equal(TimeSpan.FromMinutes(4), all.TimeToEscalationMean); // 3 and 5 minutes
-        Assert.Equal(TimeSpan.FromMinutes(5), all.TimeToEscalationP90);
-        Assert.Equal(TimeSpan.FromMinutes(60), all.ResolutionAfterEscalationMean);
-        var compliance = Assert.Single(all.SlaCompliance);
-        Assert.Equal((SlaMetric.FirstResponse, 1, 1, 0.5), (compliance.Metric, compliance.Met, compliance.Breached, compliance.Rate));
-
-        var byTeam = KpiReport.Compute([escalatedTwice, escalatedOnce, solvedAtOnce, open], KpiGrouping.Team);
-        Assert.Equal([KpiReport.Unrouted, "team-a"], byTeam.Select(r => r.Key));
-        Assert.Equal(["billing", "returns"], KpiReport.Compute([escalatedTwice, open], KpiGrouping.Category).Select(r => r.Key));
-        Assert.Equal(["2026-11-23"], KpiReport.Compute([open], KpiGrouping.Day).Select(r => r.Key));
-        Assert.Empty(KpiReport.Compute([], KpiGrouping.All));
+        Assert.Equal((0, (string?)null, (DateTimeOffset?)null), (open.Escalations, open.FirstTeam, open.FirstResolvedAt));
     }
 
     [Fact]
@@ -78,7 +74,7 @@ public sealed class HistoryTests
     {
         using var meters = new TestMeterFactory();
         var metrics = new KpiMetrics(null!, new KpiMetricsOptions(), TimeProvider.System, meters, NullLogger<KpiMetrics>.Instance);
-        metrics.Publish(KpiReport.Compute([Record("ESC-1", "billing", Opened(), Requested(Tier.L1, Priority.P3, Now), Routed("team-a", null, Now))], KpiGrouping.Team));
+        metrics.Publish([new KpiRow("team-a", 1, 1, 1.0, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, 0, 0, 0, [])]);
 
         var observed = new List<(string Name, double Value, string? Team)>();
         using var listener = new MeterListener();
