@@ -214,6 +214,12 @@ public sealed class HistoryEndToEndTests(PlatformFixture platform)
         var page = await Assert.ThrowsAsync<RpcException>(() =>
             platform.History.GetHistoryAsync(new GetHistoryRequest { CaseId = Guid.NewGuid().ToString(), PageSize = 5000 }, cancellationToken: cancellation).ResponseAsync);
         Assert.Equal((StatusCode.InvalidArgument, "page_size"), (page.StatusCode, page.Trailers.GetValue("field")));
+        foreach (var afterVersion in new long[] { 0, 5 }) // the first page is read in one query, a later one after a lookup
+        {
+            var nowhere = await Assert.ThrowsAsync<RpcException>(() => platform.History.GetHistoryAsync(
+                new GetHistoryRequest { CaseId = Guid.NewGuid().ToString(), AfterVersion = afterVersion }, cancellationToken: cancellation).ResponseAsync);
+            Assert.Equal(StatusCode.NotFound, nowhere.StatusCode);
+        }
     }
 
     /// <summary>A chatbot conversation: a request for a person (L0 → L1), then for a superior (→ L2).</summary>

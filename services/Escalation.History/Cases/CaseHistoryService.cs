@@ -36,15 +36,17 @@ public sealed class CaseHistoryService(IDocumentStore store, CaseLookup lookup, 
             throw GrpcErrors.Invalid("page_size", $"page_size must be between 0 and {MaxPageSize}.");
         }
 
-        var found = request.CaseCase switch
-        {
-            V1.GetHistoryRequest.CaseOneofCase.CaseId => await lookup.FindAsync(request.CaseId, null, context.CancellationToken),
-            V1.GetHistoryRequest.CaseOneofCase.Reference => await lookup.FindAsync(null, request.Reference, context.CancellationToken),
-            _ => throw GrpcErrors.Invalid("case", "Give case_id or reference."),
-        };
         var pageSize = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
         // One more than asked tells whether the stream goes on.
-        var events = await reader.ReadCaseAsync(found.CaseId, request.AfterVersion, pageSize + 1, context.CancellationToken);
+        var (found, events) = request.CaseCase switch
+        {
+            // The first page starts with the event that names the reference: one query, not a lookup and then a read.
+            V1.GetHistoryRequest.CaseOneofCase.CaseId when request.AfterVersion == 0 =>
+                await FirstPageAsync(CaseLookup.ParseId(request.CaseId), pageSize + 1, context.CancellationToken),
+            V1.GetHistoryRequest.CaseOneofCase.CaseId => await PageAsync(await lookup.FindAsync(request.CaseId, null, context.CancellationToken)),
+            V1.GetHistoryRequest.CaseOneofCase.Reference => await PageAsync(await lookup.FindAsync(null, request.Reference, context.CancellationToken)),
+            _ => throw GrpcErrors.Invalid("case", "Give case_id or reference."),
+        };
         var page = events.Take(pageSize).ToList();
         var response = new V1.GetHistoryResponse
         {
@@ -55,6 +57,15 @@ public sealed class CaseHistoryService(IDocumentStore store, CaseLookup lookup, 
         };
         response.Events.AddRange(page.Select(e => e.ToMessage()));
         return response;
+
+        async Task<(CaseLookup.Found, List<StoredEvent>)> PageAsync(CaseLookup.Found of) =>
+            (of, await reader.ReadCaseAsync(of.CaseId, request.AfterVersion, pageSize + 1, context.CancellationToken));
+    }
+
+    private async Task<(CaseLookup.Found, List<StoredEvent>)> FirstPageAsync(Guid caseId, int limit, CancellationToken cancellationToken)
+    {
+        var events = await reader.ReadCaseAsync(caseId, 0, limit, cancellationToken);
+        return (CaseLookup.FromFirstEvents(caseId, events), events);
     }
 
     public override async Task<V1.CaseAsOf> GetCaseAsOf(V1.GetCaseAsOfRequest request, ServerCallContext context)

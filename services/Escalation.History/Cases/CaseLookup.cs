@@ -30,13 +30,15 @@ public sealed class CaseLookup(IDocumentStore store, NpgsqlDataSource dataSource
         }
 
         var id = ParseId(caseId);
-        var first = await reader.ReadCaseAsync(id, 0, 1, cancellationToken);
-        return first.Count == 1
-            ? new Found(id, ReferenceIn(first[0].DataJson))
-            : throw GrpcErrors.NotFound($"Case {id} does not exist.");
+        return FromFirstEvents(id, await reader.ReadCaseAsync(id, 0, 1, cancellationToken));
     }
 
-    private static Guid ParseId(string caseId) =>
+    /// <summary>The case named by its first events (read from version 1), which a case that exists always has.</summary>
+    public static Found FromFirstEvents(Guid caseId, IReadOnlyList<StoredEvent> fromVersionOne) => fromVersionOne.Count > 0
+        ? new Found(caseId, ReferenceIn(fromVersionOne[0].DataJson))
+        : throw GrpcErrors.NotFound($"Case {caseId} does not exist.");
+
+    public static Guid ParseId(string caseId) =>
         Guid.TryParse(caseId, out var id) ? id : throw GrpcErrors.Invalid("case_id", "case_id is not a UUID.");
 
     private async Task<Found> ByReferenceAsync(string? reference, CancellationToken cancellationToken)
