@@ -4,8 +4,8 @@ namespace Escalation.History.Relay;
 
 /// <summary>
 /// The relay's leadership: a Postgres advisory lock held on one dedicated connection. Postgres releases it when that
-/// connection ends, and a connection that answers is still the session holding it, so a successful ping proves the
-/// lock is still ours. The relay checks before each page, so a deposed leader cannot publish past its next page.
+/// session ends or unlocks it, and a connection that answers is still the session holding it, so a successful ping
+/// proves the lock is still ours. The relay checks before each page, so a deposed leader cannot publish past its next page.
 /// </summary>
 public sealed class RelayLease(NpgsqlDataSource dataSource) : IAsyncDisposable
 {
@@ -81,9 +81,27 @@ public sealed class RelayLease(NpgsqlDataSource dataSource) : IAsyncDisposable
 
     private async Task ReleaseHeldAsync()
     {
-        if (_connection is not null)
+        if (_connection is null)
         {
-            await _connection.DisposeAsync(); // ends the session, which releases the advisory lock
+            return;
+        }
+
+        try
+        {
+            // Disposing returns the connection to the pool with its session, and so the lock, still alive until the
+            // pool resets or prunes it: another instance (or this one, on another pooled connection) could not take
+            // the lease meanwhile. A broken connection is closed for good instead, which ends the session.
+            await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock(@key)", _connection);
+            unlock.Parameters.AddWithValue("key", LockKey);
+            await unlock.ExecuteScalarAsync();
+        }
+        catch (Exception exception) when (exception is NpgsqlException or InvalidOperationException)
+        {
+            // The session is gone, and the lock with it.
+        }
+        finally
+        {
+            await _connection.DisposeAsync();
             _connection = null;
         }
     }
