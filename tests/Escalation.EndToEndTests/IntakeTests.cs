@@ -241,6 +241,31 @@ public sealed class IntakeTests(PlatformFixture platform)
     }
 
     [Fact]
+    public async Task A_batch_of_interleaved_conversations_keeps_each_conversations_order_and_answers_in_the_batchs_order()
+    {
+        var run = $"mix-{Guid.NewGuid():N}"[..12];
+        var conversations = Enumerable.Range(0, 4).Select(c => $"{run}-c{c}").ToList();
+        var contacts = Enumerable.Range(0, 40).Select(i => Contact($"{conversations[i % 4]}-{i / 4}", "Chat", conversations[i % 4])).ToList();
+        var response = await PostJsonAsync("api/contacts:batch", new JsonObject { ["contacts"] = new JsonArray([.. contacts]) });
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var results = (await response.Content.ReadFromJsonAsync<JsonElement>(Cancellation)).GetProperty("results").EnumerateArray()
+            .Select(result => result.GetProperty("caseId").GetGuid()).ToList();
+
+        Assert.Equal(40, results.Count);
+        for (var c = 0; c < 4; c++)
+        {
+            // Every contact of a conversation answered with its one case, whose contacts landed in the batch's order.
+            var caseId = results[c];
+            Assert.All(Enumerable.Range(0, 10), turn => Assert.Equal(caseId, results[turn * 4 + c]));
+            var received = (await _driver.EventsAsync(caseId)).Where(e => e.Type == "contact_received")
+                .Select(e => e.Data.RootElement.GetProperty("contactId").GetString()).ToList();
+            Assert.Equal(Enumerable.Range(0, 10).Select(turn => $"{conversations[c]}-{turn}"), received);
+        }
+
+        Assert.Equal(4, results.Distinct().Count());
+    }
+
+    [Fact]
     public async Task The_served_schema_is_the_committed_one()
     {
         var served = await platform.Intake.GetStringAsync("api/contacts/schema", Cancellation);

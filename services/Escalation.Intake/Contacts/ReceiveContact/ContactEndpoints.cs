@@ -12,7 +12,7 @@ namespace Escalation.Intake.Contacts.ReceiveContact;
 /// <param name="Duplicate">True when this contact (or Idempotency-Key) had been recorded before; nothing was appended.</param>
 public sealed record ContactAccepted(Guid CaseId, string Reference, bool Duplicate);
 
-/// <summary>Up to <see cref="ContactLimits.MaxBatchSize"/> contacts, recorded in order.</summary>
+/// <summary>Up to <see cref="ContactLimits.MaxBatchSize"/> contacts; each conversation's are recorded in the batch's order.</summary>
 public sealed record ContactBatch(IReadOnlyList<InboundContact?>? Contacts);
 
 /// <summary>Accepted: one result per contact, in the order sent.</summary>
@@ -45,7 +45,7 @@ public static class ContactEndpoints
 
         app.MapPost("/api/contacts:batch", ReceiveBatchAsync)
             .WithName("ReceiveContactBatch").RequireAuthorization(Scopes.ContactsSubmit)
-            .WithSummary($"Record up to {ContactLimits.MaxBatchSize} contacts in one request, in order.")
+            .WithSummary($"Record up to {ContactLimits.MaxBatchSize} contacts in one request; each conversation's in the batch's order.")
             .WithDescription("All or nothing on validation: if any contact is invalid, the response names each field at fault " +
                 "(contacts[i].field) and nothing is recorded. Each contact is deduplicated as in POST /api/contacts; an " +
                 "Idempotency-Key identifies the whole batch. Each contact counts against the key's contacts per second; bodies over 4 MiB are refused (413).")
@@ -180,12 +180,19 @@ public static class ContactEndpoints
                 await receiver.ClaimBatchKeyAsync(idempotencyKey, contacts!.Select(c => ReceiveContact.ContactKey(c!)).ToList(), cancellationToken);
             }
 
-            var results = new List<ContactAccepted>(contacts!.Count);
-            foreach (var contact in contacts)
-            {
-                var outcome = await receiver.ReceiveAsync(contact!, $"http:{http.TraceIdentifier}", idempotencyKey: null, cancellationToken);
-                results.Add(new ContactAccepted(outcome.CaseId, outcome.Reference, outcome.Duplicate));
-            }
+            // Each conversation's contacts one after another, in the batch's order; the conversations at once, so that
+            // they can share group commits.
+            var results = new ContactAccepted[contacts!.Count];
+            await Task.WhenAll(contacts.Select((contact, index) => (Contact: contact!, Index: index))
+                .GroupBy(item => ReceiveContact.ConversationKey(item.Contact), StringComparer.Ordinal)
+                .Select(async conversation =>
+                {
+                    foreach (var (contact, index) in conversation)
+                    {
+                        var outcome = await receiver.ReceiveAsync(contact, $"http:{http.TraceIdentifier}", idempotencyKey: null, cancellationToken);
+                        results[index] = new ContactAccepted(outcome.CaseId, outcome.Reference, outcome.Duplicate);
+                    }
+                }));
 
             return TypedResults.Accepted((string?)null, new ContactBatchAccepted(results));
         }
