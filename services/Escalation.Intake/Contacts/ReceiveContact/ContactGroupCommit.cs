@@ -196,8 +196,8 @@ public sealed partial class ContactGroupCommit(
         return cases;
     }
 
-    private const string GroupSizeTag = "escalation.contacts.waiting";
-    private const string RecordedTag = "escalation.contacts.recorded";
+    private const string GroupSizeTag = "escalation.contact_group.size";
+    private const string RecordedTag = "escalation.contact_group.recorded";
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Count} contacts could not be recorded together ({Reason}); each is recorded alone")]
     private partial void LogGroupConflict(int count, string reason);
