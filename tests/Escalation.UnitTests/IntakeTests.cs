@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Escalation.Contracts;
 using Escalation.Contracts.Cases;
 using Escalation.Contracts.Intake;
+using Escalation.Intake;
 using Escalation.Intake.Cases;
 using Escalation.Intake.Cases.ManageLifecycle;
 using Escalation.Intake.Contacts.ReceiveContact;
@@ -261,6 +262,16 @@ public sealed class ContactGroupsTests
             None, new HashSet<string> { "key-used" });
 
         Assert.Equal(["m-1", "m-4"], together.Select(pending => pending.Contact.ContactId));
+    }
+
+    [Fact]
+    public void Group_commit_settings_below_one_are_refused_at_start_up()
+    {
+        var defaults = new IntakeOptions();
+        Assert.Same(defaults, defaults.Validated());
+        Assert.Throws<InvalidOperationException>(() => new IntakeOptions { MaxContactsPerCommit = 0 }.Validated());
+        Assert.Throws<InvalidOperationException>(() => new IntakeOptions { ConcurrentCommits = 0 }.Validated());
+        Assert.Throws<InvalidOperationException>(() => new IntakeOptions { InboundConcurrency = 0 }.Validated());
     }
 
     [Fact]
