@@ -11,6 +11,9 @@ public static class IntakeSetup
 {
     public const string Schema = "intake";
 
+    /// <summary>The actor intake's events name.</summary>
+    public const string Actor = "service:intake";
+
     public static WebApplicationBuilder AddIntake(this WebApplicationBuilder builder)
     {
         builder.AddEscalationMarten(Schema, options =>

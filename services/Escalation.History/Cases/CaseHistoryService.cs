@@ -37,16 +37,26 @@ public sealed class CaseHistoryService(IDocumentStore store, CaseLookup lookup, 
         }
 
         var pageSize = request.PageSize == 0 ? DefaultPageSize : request.PageSize;
-        // One more than asked tells whether the stream goes on.
-        var (found, events) = request.CaseCase switch
+        CaseLookup.Found found;
+        List<StoredEvent> events; // one more than asked tells whether the stream goes on
+        if (request.CaseCase == V1.GetHistoryRequest.CaseOneofCase.CaseId && request.AfterVersion == 0)
         {
             // The first page starts with the event that names the reference: one query, not a lookup and then a read.
-            V1.GetHistoryRequest.CaseOneofCase.CaseId when request.AfterVersion == 0 =>
-                await FirstPageAsync(CaseLookup.ParseId(request.CaseId), pageSize + 1, context.CancellationToken),
-            V1.GetHistoryRequest.CaseOneofCase.CaseId => await PageAsync(await lookup.FindAsync(request.CaseId, null, context.CancellationToken)),
-            V1.GetHistoryRequest.CaseOneofCase.Reference => await PageAsync(await lookup.FindAsync(null, request.Reference, context.CancellationToken)),
-            _ => throw GrpcErrors.Invalid("case", "Give case_id or reference."),
-        };
+            var caseId = CaseLookup.ParseId(request.CaseId);
+            events = await reader.ReadCaseAsync(caseId, 0, pageSize + 1, context.CancellationToken);
+            found = CaseLookup.FromFirstEvents(caseId, events);
+        }
+        else
+        {
+            found = request.CaseCase switch
+            {
+                V1.GetHistoryRequest.CaseOneofCase.CaseId => await lookup.FindAsync(request.CaseId, null, context.CancellationToken),
+                V1.GetHistoryRequest.CaseOneofCase.Reference => await lookup.FindAsync(null, request.Reference, context.CancellationToken),
+                _ => throw GrpcErrors.Invalid("case", "Give case_id or reference."),
+            };
+            events = await reader.ReadCaseAsync(found.CaseId, request.AfterVersion, pageSize + 1, context.CancellationToken);
+        }
+
         var page = events.Take(pageSize).ToList();
         var response = new V1.GetHistoryResponse
         {
@@ -57,15 +67,6 @@ public sealed class CaseHistoryService(IDocumentStore store, CaseLookup lookup, 
         };
         response.Events.AddRange(page.Select(e => e.ToMessage()));
         return response;
-
-        async Task<(CaseLookup.Found, List<StoredEvent>)> PageAsync(CaseLookup.Found of) =>
-            (of, await reader.ReadCaseAsync(of.CaseId, request.AfterVersion, pageSize + 1, context.CancellationToken));
-    }
-
-    private async Task<(CaseLookup.Found, List<StoredEvent>)> FirstPageAsync(Guid caseId, int limit, CancellationToken cancellationToken)
-    {
-        var events = await reader.ReadCaseAsync(caseId, 0, limit, cancellationToken);
-        return (CaseLookup.FromFirstEvents(caseId, events), events);
     }
 
     public override async Task<V1.CaseAsOf> GetCaseAsOf(V1.GetCaseAsOfRequest request, ServerCallContext context)

@@ -41,14 +41,23 @@ public static class KpiReport
     public static async Task<IReadOnlyList<KpiRow>> ComputeAsync(NpgsqlDataSource dataSource, DateTimeOffset from, DateTimeOffset? to,
         KpiGrouping grouping, CancellationToken cancellationToken)
     {
-        var key = KeySql(grouping);
+        var groupKey = KeySql(grouping);
         const string range = "opened_at >= $1 AND ($2::timestamptz IS NULL OR opened_at < $2)";
         await using var batch = dataSource.CreateBatch();
+        // A breach counts once per clock: the record keeps one outcome per clock id.
+        batch.BatchCommands.Add(WithRange(new NpgsqlBatchCommand($"""
+            SELECT {groupKey}, clock.value ->> '{JsonName(nameof(ClockOutcome.Metric))}',
+                   (count(*) FILTER (WHERE (clock.value ->> '{JsonName(nameof(ClockOutcome.Met))}')::boolean))::int,
+                   (count(*) FILTER (WHERE NOT (clock.value ->> '{JsonName(nameof(ClockOutcome.Met))}')::boolean))::int
+            FROM {Table} CROSS JOIN LATERAL jsonb_each(data -> '{JsonName(nameof(CaseRecord.Clocks))}') AS clock
+            WHERE {range}
+            GROUP BY 1, 2
+            """), from, to));
         // Nearest-rank percentiles are percentile_disc; NULLs (a case never routed, never resolved) drop out of
         // avg and percentile_disc alike.
         batch.BatchCommands.Add(WithRange(new NpgsqlBatchCommand($"""
             WITH cases AS (
-                SELECT {key} AS key,
+                SELECT {groupKey} AS key,
                        ({Field(nameof(CaseRecord.Escalations))})::int AS escalations,
                        extract(epoch FROM ({Field(nameof(CaseRecord.FirstRoutedAt))})::timestamptz - opened_at) AS to_escalation,
                        extract(epoch FROM ({Field(nameof(CaseRecord.FirstResolvedAt))})::timestamptz
@@ -67,50 +76,27 @@ public static class KpiReport
                    (count(*) FILTER (WHERE escalations > 1))::int
             FROM cases GROUP BY key
             """), from, to));
-        // A breach counts once per clock: the record keeps one outcome per clock id.
-        batch.BatchCommands.Add(WithRange(new NpgsqlBatchCommand($"""
-            SELECT {key}, clock.value ->> '{JsonName(nameof(ClockOutcome.Metric))}',
-                   (count(*) FILTER (WHERE (clock.value ->> '{JsonName(nameof(ClockOutcome.Met))}')::boolean))::int,
-                   (count(*) FILTER (WHERE NOT (clock.value ->> '{JsonName(nameof(ClockOutcome.Met))}')::boolean))::int
-            FROM {Table} CROSS JOIN LATERAL jsonb_each(data -> '{JsonName(nameof(CaseRecord.Clocks))}') AS clock
-            WHERE {range}
-            GROUP BY 1, 2
-            """), from, to));
 
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        var groups = new List<(string Key, int Cases, int Escalated, TimeSpan ToMean, TimeSpan ToP90, TimeSpan AfterMean, TimeSpan AfterP90,
-            int Resolved, int ResolvedUnescalated, int Repeated)>();
+        var compliance = new List<(string Key, MetricCompliance Clocks)>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            groups.Add((reader.GetString(0), reader.GetInt32(1), reader.GetInt32(2), Seconds(reader, 3), Seconds(reader, 4), Seconds(reader, 5),
-                Seconds(reader, 6), reader.GetInt32(7), reader.GetInt32(8), reader.GetInt32(9)));
+            compliance.Add((reader.GetString(0), new MetricCompliance(Enum.Parse<SlaMetric>(reader.GetString(1)), reader.GetInt32(2), reader.GetInt32(3))));
         }
 
+        var complianceByKey = compliance.ToLookup(c => c.Key, c => c.Clocks, StringComparer.Ordinal);
         await reader.NextResultAsync(cancellationToken);
-        var clocks = new List<(string Key, SlaMetric Metric, int Met, int Breached)>();
+        var rows = new List<KpiRow>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            clocks.Add((reader.GetString(0), Enum.Parse<SlaMetric>(reader.GetString(1)), reader.GetInt32(2), reader.GetInt32(3)));
+            var (key, cases, escalated, resolved) = (reader.GetString(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt32(7));
+            rows.Add(new KpiRow(key, cases, escalated, Ratio(escalated, cases),
+                Seconds(reader, 3), Seconds(reader, 4), Seconds(reader, 5), Seconds(reader, 6),
+                resolved, Ratio(reader.GetInt32(8), resolved), Ratio(reader.GetInt32(9), escalated),
+                [.. complianceByKey[key].OrderBy(metric => metric.Metric)]));
         }
 
-        return groups.OrderBy(group => group.Key, StringComparer.Ordinal).Select(group => new KpiRow(
-                group.Key,
-                group.Cases,
-                group.Escalated,
-                Ratio(group.Escalated, group.Cases),
-                group.ToMean,
-                group.ToP90,
-                group.AfterMean,
-                group.AfterP90,
-                group.Resolved,
-                Ratio(group.ResolvedUnescalated, group.Resolved),
-                Ratio(group.Repeated, group.Escalated),
-                Enum.GetValues<SlaMetric>()
-                    .Select(metric => clocks.Where(c => c.Key == group.Key && c.Metric == metric).Select(c => new MetricCompliance(metric, c.Met, c.Breached))
-                        .SingleOrDefault())
-                    .OfType<MetricCompliance>()
-                    .ToList()))
-            .ToList();
+        return [.. rows.OrderBy(row => row.Key, StringComparer.Ordinal)];
     }
 
     private static string KeySql(KpiGrouping grouping) => grouping switch

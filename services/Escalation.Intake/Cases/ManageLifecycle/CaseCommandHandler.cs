@@ -59,7 +59,7 @@ public sealed class CaseCommandHandler(IDocumentStore store, TimeProvider time)
 
         stream.AppendMany(decision.Events.Cast<object>().ToArray());
         session.Insert(new ProcessedCommand(commandKey, caseId));
-        session.StampCaseMetadata(caseId, causationId, "service:intake");
+        session.StampCaseMetadata(caseId, causationId, IntakeSetup.Actor);
         await session.SaveChangesAsync(cancellationToken);
         return new CommandOutcome(CommandResult.Accepted);
     }

@@ -18,7 +18,6 @@ public sealed partial class ContactGroupCommit(
     IDocumentStore store, CaseReferences references, IntakeOptions options, TimeProvider time, ILogger<ContactGroupCommit> logger)
     : IHostedService
 {
-    private const string Actor = "service:intake";
     private readonly Channel<PendingContact> _waiting = Channel.CreateUnbounded<PendingContact>();
     private Task[] _committers = [];
 
@@ -26,14 +25,20 @@ public sealed partial class ContactGroupCommit(
     public Task<ContactOutcome?> RecordAsync(InboundContact contact, string causationId, string? idempotencyKey, CancellationToken cancellationToken)
     {
         var pending = new PendingContact(contact, causationId, idempotencyKey, Activity.Current);
-        return options.MaxContactsPerCommit > 1 && _waiting.Writer.TryWrite(pending)
-            ? pending.Outcome.Task.WaitAsync(cancellationToken)
-            : Task.FromResult<ContactOutcome?>(null);
+        return _waiting.Writer.TryWrite(pending) ? pending.Outcome.Task.WaitAsync(cancellationToken) : Task.FromResult<ContactOutcome?>(null);
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _committers = Enumerable.Range(0, options.ConcurrentCommits).Select(_ => Task.Run(CommitWhileOpenAsync)).ToArray();
+        if (options.MaxContactsPerCommit == 1)
+        {
+            _waiting.Writer.TryComplete(); // grouping off: every contact is recorded alone
+        }
+        else
+        {
+            _committers = Enumerable.Range(0, options.ConcurrentCommits).Select(_ => Task.Run(CommitWhileOpenAsync)).ToArray();
+        }
+
         return Task.CompletedTask;
     }
 
@@ -129,27 +134,16 @@ public sealed partial class ContactGroupCommit(
         {
             var opensCase = opening.Contains(pending);
             var current = opensCase ? null : cases[known[pending.ConversationKey].CaseId];
-            var target = current is null ? new CaseRef(Guid.CreateVersion7(now), newReferences.Dequeue()) : new CaseRef(current.Id, current.Reference);
+            var target = opensCase ? new CaseRef(Guid.CreateVersion7(now), newReferences.Dequeue()) : new CaseRef(current!.Id, current.Reference);
             var events = ReceiveContact.Decide(current, target, pending.Contact, now).Cast<object>().ToArray();
             var action = opensCase ? session.Events.StartStream(target.CaseId, events) : session.Events.Append(target.CaseId, events);
             foreach (var @event in action.Events)
             {
-                @event.StampCaseMetadata(target.CaseId, pending.CausationId, Actor, rulesVersion: null, pending.Origin);
+                @event.StampCaseMetadata(target.CaseId, pending.CausationId, IntakeSetup.Actor, rulesVersion: null, pending.Origin);
             }
 
-            if (opensCase)
-            {
-                // Insert for a new conversation (a racing insert fails the group); update under the old case's lock.
-                var conversation = new ConversationCase(pending.ConversationKey, target.CaseId, target.Reference);
-                if (known.ContainsKey(pending.ConversationKey)) session.Update(conversation);
-                else session.Insert(conversation);
-            }
-
-            session.Insert(new ReceivedContact(pending.ContactKey, target.CaseId, target.Reference));
-            if (pending.IdempotencyKey is not null)
-            {
-                session.Insert(new IdempotencyRecord(pending.IdempotencyKey, pending.ContactKey, target.CaseId, target.Reference));
-            }
+            session.StageContactRecords(pending.ContactKey, pending.ConversationKey, pending.IdempotencyKey, target, opensCase,
+                conversationKnown: known.ContainsKey(pending.ConversationKey));
 
             recorded.Add((pending, new ContactOutcome(target.CaseId, target.Reference, Duplicate: false, opensCase)));
         }

@@ -118,26 +118,17 @@ public sealed partial class ContactReceiver(
             : new CaseRef(current!.Id, current.Reference);
         var events = ReceiveContact.Decide(opensCase ? null : current, target, contact, now).Cast<object>().ToArray();
 
-        session.StampCaseMetadata(target.CaseId, causationId, "service:intake");
+        session.StampCaseMetadata(target.CaseId, causationId, IntakeSetup.Actor);
         if (opensCase)
         {
             session.Events.StartStream(target.CaseId, events);
-            // Insert for a new conversation (a racing insert fails and retries); update under the old case's lock.
-            var moved = new ConversationCase(conversationKey, target.CaseId, target.Reference);
-            if (conversation is null) session.Insert(moved);
-            else session.Update(moved);
         }
         else
         {
             stream!.AppendMany(events);
         }
 
-        session.Insert(new ReceivedContact(contactKey, target.CaseId, target.Reference));
-        if (idempotencyKey is not null)
-        {
-            session.Insert(new IdempotencyRecord(idempotencyKey, contactKey, target.CaseId, target.Reference));
-        }
-
+        session.StageContactRecords(contactKey, conversationKey, idempotencyKey, target, opensCase, conversationKnown: conversation is not null);
         await session.SaveChangesAsync(cancellationToken);
         LogRecorded(contactKey, target.Reference, target.CaseId, opensCase);
         return new ContactOutcome(target.CaseId, target.Reference, Duplicate: false);
@@ -194,6 +185,32 @@ public sealed partial class ContactReceiver(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Lost a race recording contact {ContactKey} (attempt {Attempt}); retrying")]
     private partial void LogLostRace(string contactKey, int attempt);
+}
+
+/// <summary>The documents that record a contact beside its events, written the same way alone or in a group commit.</summary>
+internal static class ContactRecords
+{
+    /// <summary>
+    /// The dedupe key, the Idempotency-Key when one was sent, and, when the contact opens a case, the conversation's
+    /// move to it: inserted for a new conversation (a racing insert fails the commit, which is then retried), updated
+    /// under the old case's lock.
+    /// </summary>
+    public static void StageContactRecords(this IDocumentSession session, string contactKey, string conversationKey, string? idempotencyKey,
+        CaseRef target, bool opensCase, bool conversationKnown)
+    {
+        if (opensCase)
+        {
+            var conversation = new ConversationCase(conversationKey, target.CaseId, target.Reference);
+            if (conversationKnown) session.Update(conversation);
+            else session.Insert(conversation);
+        }
+
+        session.Insert(new ReceivedContact(contactKey, target.CaseId, target.Reference));
+        if (idempotencyKey is not null)
+        {
+            session.Insert(new IdempotencyRecord(idempotencyKey, contactKey, target.CaseId, target.Reference));
+        }
+    }
 }
 
 /// <summary>Another contact moved the conversation to a new case while this one waited for the old case's lock.</summary>
