@@ -3,12 +3,25 @@ using Marten;
 
 namespace Escalation.ServiceDefaults;
 
+/// <summary>
+/// One decision on one case: read the case as <typeparamref name="TView"/> under its stream's row lock, run the pure
+/// <see cref="Decide"/>, append what it returns stamped with the case's metadata, and stage whatever documents belong
+/// with those events (<see cref="Stage"/>, same transaction).
+/// </summary>
+public sealed record CaseDecision<TView>(
+    Guid CaseId,
+    string CausationId,
+    string Actor,
+    string? RulesVersion,
+    Func<TView?, IReadOnlyList<ICaseEvent>> Decide,
+    Action<IDocumentSession, TView?, IReadOnlyList<ICaseEvent>>? Stage = null) where TView : class;
+
 public static class CaseDecisions
 {
     /// <summary>
-    /// Reads the case as <typeparamref name="TView"/> under a row lock on the stream (Marten's
-    /// FetchForExclusiveWriting), runs the pure <paramref name="decide"/> and appends what it returns, stamped with
-    /// the case's metadata. If the lock cannot be had in time, Marten throws and the bus's retry decides again.
+    /// Decides on one case in a transaction of its own: reads it under a row lock on the stream (Marten's
+    /// FetchForExclusiveWriting), decides and appends. If the lock cannot be had in time, Marten throws and the bus's
+    /// retry decides again.
     /// </summary>
     /// <remarks>
     /// Why not optimistic FetchForWriting: several services append to one case stream at nearly the same moment (SLA
@@ -18,20 +31,20 @@ public static class CaseDecisions
     /// under a second from contact to routed).
     /// </remarks>
     /// <returns>The events appended (none when the decision was to do nothing).</returns>
-    public static async Task<IReadOnlyList<ICaseEvent>> DecideAsync<TView>(this IDocumentStore store, Guid caseId,
-        string causationId, string actor, Func<TView?, IReadOnlyList<ICaseEvent>> decide, CancellationToken cancellationToken,
-        string? rulesVersion = null) where TView : class
+    public static async Task<IReadOnlyList<ICaseEvent>> DecideAsync<TView>(this IDocumentStore store, CaseDecision<TView> decision,
+        CancellationToken cancellationToken) where TView : class
     {
         await using var session = store.LightweightSession();
-        var stream = await session.Events.FetchForExclusiveWriting<TView>(caseId, cancellationToken);
-        var events = decide(stream.Aggregate);
+        var stream = await session.Events.FetchForExclusiveWriting<TView>(decision.CaseId, cancellationToken);
+        var events = decision.Decide(stream.Aggregate);
         if (events.Count == 0)
         {
             return events;
         }
 
         stream.AppendMany(events.Cast<object>().ToArray());
-        session.StampCaseMetadata(caseId, causationId, actor, rulesVersion);
+        session.StampCaseMetadata(decision.CaseId, decision.CausationId, decision.Actor, decision.RulesVersion);
+        decision.Stage?.Invoke(session, stream.Aggregate, events);
         await session.SaveChangesAsync(cancellationToken);
         return events;
     }

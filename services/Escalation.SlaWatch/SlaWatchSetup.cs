@@ -16,6 +16,7 @@ public static class SlaWatchSetup
         builder.Services.AddSingleton<WakeSignal>();
         builder.AddEscalationMarten("slawatch", options => options.Schema.For<ClockAlert>().Duplicate(a => a.FireAt).Index(a => a.CaseId));
         builder.AddEscalationBus("slawatch", bus => bus.AddConsumer<CaseSignalsConsumer>(), orderByCase: true);
+        builder.AddCaseDecisionGroups<SlaCase>();
         builder.Services.AddHostedService<Alarm>();
         builder.Services.AddSingleton(builder.Configuration.GetSection("Sla:Gauges").Get<ClockGaugeOptions>() ?? new ClockGaugeOptions());
         builder.Services.AddHostedService<ClockGauges>();

@@ -17,6 +17,7 @@ public static class TriageSetup
             bus.AddConsumer<CaseSignalsConsumer>();
             bus.AddConsumer<WideImpactConsumer>();
         }, orderByCase: true);
+        builder.AddCaseDecisionGroups<TriageCase>();
         return builder;
     }
 }

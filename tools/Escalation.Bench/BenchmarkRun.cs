@@ -15,7 +15,7 @@ namespace Escalation.Bench;
 public sealed record BenchOptions(
     Uri Intake, Uri Broker, Uri BrokerManagement, string Postgres, Uri History, string ApiKey,
     int IntakeContacts, double? SustainedContactRate, TimeSpan SustainedFor, TimeSpan LatencyFor, TimeSpan LimitsFor,
-    double EscalatingShare, bool SkipLimits, IReadOnlySet<string>? Only = null)
+    double EscalatingShare, bool SkipLimits, IReadOnlySet<string>? Only = null, double? LatencyContactRate = null)
 {
     /// <summary>The groups of phases <c>--only</c> may name.</summary>
     public static readonly IReadOnlyList<string> PhaseGroups = ["intake", "pipeline", "feed", "history"];
@@ -73,7 +73,7 @@ public sealed partial class BenchmarkRun(BenchOptions options, TimeProvider time
             var sustained = await Phase("sustained pipeline", () => MeasureSustainedAsync(offered, postgresLimit, cancellationToken));
             if (sustained == 0) sustained = offered; // the sustained run failed: measure latency at half the offered rate
             await Settle();
-            await Phase("latency at half rate", () => MeasureLatencyAsync(sustained / 2, cancellationToken));
+            await Phase("latency at half rate", () => MeasureLatencyAsync(options.LatencyContactRate ?? sustained / 2, cancellationToken));
             await Settle();
         }
 

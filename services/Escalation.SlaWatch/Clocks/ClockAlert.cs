@@ -24,8 +24,19 @@ public static class ClockSchedule
         }
 
         stream.AppendMany(events.Cast<object>().ToArray());
-        session.StampCaseMetadata(stream.Id, causation, "service:slawatch", $"{policy.Id}@{policy.Version}");
-        var after = events.Aggregate(stream.Aggregate, (state, e) => state.Apply(e));
+        session.StampCaseMetadata(stream.Id, causation, Actor, RulesVersion(policy));
+        session.Replan(stream.Aggregate, events, policy, alarm);
+    }
+
+    /// <summary>Stages the case's alerts to match its clocks after <paramref name="events"/>: the timers move with the clocks.</summary>
+    public static void Replan(this IDocumentSession session, SlaCase? before, IReadOnlyList<ICaseEvent> events, SlaPolicy policy, WakeSignal alarm)
+    {
+        if (before is null)
+        {
+            return;
+        }
+
+        var after = events.Aggregate(before, (state, e) => state.Apply(e));
         foreach (var clock in after.Clocks.Values)
         {
             if (SlaClocks.NextAlert(clock, policy) is { } next)
@@ -39,4 +50,9 @@ public static class ClockSchedule
             }
         }
     }
+
+    public const string Actor = "service:slawatch";
+
+    /// <summary>The rules-version header of SLA-watch's events: the policy that decided them.</summary>
+    public static string RulesVersion(SlaPolicy policy) => $"{policy.Id}@{policy.Version}";
 }

@@ -4,7 +4,6 @@ using Escalation.Contracts.Cases;
 using Escalation.Contracts.Escalations;
 using Escalation.Contracts.Sla;
 using Escalation.ServiceDefaults;
-using Marten;
 using MassTransit;
 
 namespace Escalation.SlaWatch.Clocks.TrackClocks;
@@ -13,7 +12,7 @@ namespace Escalation.SlaWatch.Clocks.TrackClocks;
 /// Starts, stops, pauses, resumes and re-targets clocks from the case events, one case at a time in stream order, and
 /// re-plans the case's alerts in the same transaction. Idempotent: a decision already applied changes nothing.
 /// </summary>
-public sealed partial class CaseSignalsConsumer(IDocumentStore store, SlaPolicy policy, WakeSignal alarm, ILogger<CaseSignalsConsumer> logger) :
+public sealed partial class CaseSignalsConsumer(CaseDecisionGroups<SlaCase> decisions, SlaPolicy policy, WakeSignal alarm, ILogger<CaseSignalsConsumer> logger) :
     IConsumer<TicketOpened>, IConsumer<ContactReceived>, IConsumer<AgentResponded>, IConsumer<EscalationRouted>, IConsumer<EscalationAcknowledged>,
     IConsumer<EscalationRequested>, IConsumer<EscalationPriorityRaised>, IConsumer<CaseResolved>, IConsumer<CaseReopened>
 {
@@ -29,16 +28,9 @@ public sealed partial class CaseSignalsConsumer(IDocumentStore store, SlaPolicy 
 
     private async Task Track(ConsumeContext context, Guid caseId, object stimulus)
     {
-        await using var session = store.LightweightSession();
-        var stream = await session.Events.FetchForExclusiveWriting<SlaCase>(caseId, context.CancellationToken);
-        var events = SlaClocks.Decide(stream.Aggregate, stimulus, policy);
-        if (events.Count == 0)
-        {
-            return;
-        }
-
-        session.AppendAndReplan(stream, events, policy, context.MessageId?.ToString() ?? caseId.ToString(), alarm);
-        await session.SaveChangesAsync(context.CancellationToken);
+        var events = await decisions.DecideAsync(new CaseDecision<SlaCase>(caseId, context.MessageId?.ToString() ?? caseId.ToString(),
+            ClockSchedule.Actor, ClockSchedule.RulesVersion(policy), state => SlaClocks.Decide(state, stimulus, policy),
+            (session, state, decided) => session.Replan(state, decided, policy, alarm)), context.CancellationToken);
         foreach (var started in events.OfType<SlaClockStarted>())
         {
             LogStarted(caseId, started.Metric, started.DueAt);

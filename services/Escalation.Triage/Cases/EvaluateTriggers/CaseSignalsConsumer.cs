@@ -4,7 +4,6 @@ using Escalation.Contracts.Escalations;
 using Escalation.Contracts.Sla;
 using Escalation.ServiceDefaults;
 using Escalation.Triage.Engine;
-using Marten;
 using MassTransit;
 
 namespace Escalation.Triage.Cases.EvaluateTriggers;
@@ -13,7 +12,7 @@ namespace Escalation.Triage.Cases.EvaluateTriggers;
 /// Runs the trigger engine on every event that may escalate a case. One consumer for all of them, so they share one
 /// queue and are taken one at a time per case, in stream order. Idempotent: a stimulus already decided on is skipped.
 /// </summary>
-public sealed partial class CaseSignalsConsumer(IDocumentStore store, TriageRules rules, TimeProvider time, ILogger<CaseSignalsConsumer> logger)
+public sealed partial class CaseSignalsConsumer(CaseDecisionGroups<TriageCase> decisions, TriageRules rules, TimeProvider time, ILogger<CaseSignalsConsumer> logger)
     : IConsumer<ContactReceived>, IConsumer<ResolutionAttempted>, IConsumer<CaseReopened>, IConsumer<SlaBreachImminent>, IConsumer<CaseLinkedToIncident>
 {
     public Task Consume(ConsumeContext<ContactReceived> context) => Evaluate(context, context.Message.CaseId);
@@ -29,8 +28,8 @@ public sealed partial class CaseSignalsConsumer(IDocumentStore store, TriageRule
     private async Task Evaluate(ConsumeContext context, Guid caseId)
     {
         var eventId = context.MessageId ?? throw new InvalidMessageException("Case event without a MessageId (the stored event id).");
-        var appended = await store.DecideAsync<TriageCase>(caseId, eventId.ToString(), "service:triage",
-            state => TriggerEngine.Decide(state, eventId, rules, time.GetUtcNow()), context.CancellationToken, rules.Version);
+        var appended = await decisions.DecideAsync(new CaseDecision<TriageCase>(caseId, eventId.ToString(), "service:triage", rules.Version,
+            state => TriggerEngine.Decide(state, eventId, rules, time.GetUtcNow())), context.CancellationToken);
 
         foreach (var decision in appended)
         {

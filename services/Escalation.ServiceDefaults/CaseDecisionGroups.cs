@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using ICaseEvent = Escalation.Contracts.ICaseEvent;
+using Marten;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Escalation.ServiceDefaults;
+
+/// <summary>How many case decisions share one transaction (section <c>CaseDecisions</c>).</summary>
+public sealed record CaseDecisionOptions
+{
+    /// <summary>At most this many cases in one transaction; 1 turns grouping off (every decision commits alone).</summary>
+    public int MaxCasesPerCommit { get; init; } = 32;
+
+    /// <summary>Group transactions under way at once.</summary>
+    public int ConcurrentCommits { get; init; } = 2;
+
+    public CaseDecisionOptions Validated() =>
+        MaxCasesPerCommit < 1 ? throw new InvalidOperationException($"CaseDecisions:MaxCasesPerCommit must be 1 or more, not {MaxCasesPerCommit}.")
+        : ConcurrentCommits < 1 ? throw new InvalidOperationException($"CaseDecisions:ConcurrentCommits must be 1 or more, not {ConcurrentCommits}.")
+        : this;
+}
+
+/// <summary>
+/// Group commit for decisions on case events: decisions that arrive while a commit is under way are made together in
+/// the next one, on different cases, under the same row locks a lone decision takes. Under load one transaction (one
+/// lock statement, one batched read, one write, one WAL flush) then carries many case events, while a lone decision on
+/// an idle service still commits at once. A decision the group cannot make (a second one on the same case, or every
+/// one of a group whose commit failed) is made alone on <see cref="CaseDecisions.DecideAsync{TView}"/> right after.
+/// </summary>
+public sealed partial class CaseDecisionGroups<TView>(IDocumentStore store, CaseDecisionOptions options, ILogger<CaseDecisionGroups<TView>> logger)
+    : IHostedService where TView : class
+{
+    private readonly Channel<Pending> _waiting = Channel.CreateUnbounded<Pending>();
+    private Task[] _committers = [];
+
+    /// <summary>Makes the decision, with others where it can; returns the events appended (none for a decision to do nothing).</summary>
+    public async Task<IReadOnlyList<ICaseEvent>> DecideAsync(CaseDecision<TView> decision, CancellationToken cancellationToken)
+    {
+        var pending = new Pending(decision, Activity.Current);
+        if (_waiting.Writer.TryWrite(pending) && await pending.Outcome.Task.WaitAsync(cancellationToken) is { } decided)
+        {
+            return decided;
+        }
+
+        return await store.DecideAsync(decision, cancellationToken);
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (options.MaxCasesPerCommit == 1)
+        {
+            _waiting.Writer.TryComplete(); // grouping off: every decision commits alone
+        }
+        else
+        {
+            _committers = Enumerable.Range(0, options.ConcurrentCommits).Select(_ => Task.Run(CommitWhileOpenAsync)).ToArray();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Stops taking decisions (callers then decide alone) and commits those already waiting. Registered after the bus,
+    /// so it stops before the bus does.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        _waiting.Writer.TryComplete();
+        await Task.WhenAll(_committers).WaitAsync(cancellationToken);
+    }
+
+    private async Task CommitWhileOpenAsync()
+    {
+        var group = new List<Pending>(options.MaxCasesPerCommit);
+        while (await _waiting.Reader.WaitToReadAsync())
+        {
+            while (group.Count < options.MaxCasesPerCommit && _waiting.Reader.TryRead(out var pending))
+            {
+                group.Add(pending);
+            }
+
+            await CommitAsync(group);
+            group.Clear();
+        }
+    }
+
+    private async Task CommitAsync(List<Pending> group)
+    {
+        // A span of its own, linked to every caller's: the group's database work belongs to no single trace.
+        using var activity = Telemetry.Source.StartActivity($"decide on cases ({typeof(TView).Name})", ActivityKind.Internal, parentContext: default,
+            links: group.Where(pending => pending.Origin is not null).Select(pending => new ActivityLink(pending.Origin!.Context)));
+        activity?.SetTag(GroupSizeTag, group.Count);
+
+        var together = group.DistinctBy(pending => pending.Decision.CaseId).ToList();
+        try
+        {
+            await TryCommitAsync(together);
+        }
+        catch (Exception exception)
+        {
+            if (WriteConflicts.IsWriteConflict(exception)) LogGroupConflict(together.Count, exception.GetType().Name);
+            else LogGroupFailed(exception, together.Count);
+            foreach (var pending in together)
+            {
+                pending.Decided = null;
+            }
+        }
+
+        activity?.SetTag(DecidedTag, together.Count(pending => pending.Decided is not null));
+        foreach (var pending in group)
+        {
+            if (pending.Failure is { } failure) pending.Outcome.TrySetException(failure);
+            else pending.Outcome.TrySetResult(pending.Decided);
+        }
+    }
+
+    private async Task TryCommitAsync(List<Pending> together)
+    {
+        await using var session = store.LightweightSession();
+        await session.LockStreamsAsync(together.Select(pending => pending.Decision.CaseId), CancellationToken.None);
+        var read = session.CreateBatchQuery();
+        var states = together.Select(pending => read.Events.FetchLatest<TView>(pending.Decision.CaseId)).ToList();
+        await read.Execute();
+
+        var appending = false;
+        for (var i = 0; i < together.Count; i++)
+        {
+            var (pending, state) = (together[i], await states[i]);
+            var decision = pending.Decision;
+            IReadOnlyList<ICaseEvent> events;
+            try
+            {
+                events = decision.Decide(state);
+            }
+            catch (Exception refused)
+            {
+                pending.Failure = refused; // that caller's own error, for its retry policy; the others go on
+                continue;
+            }
+
+            pending.Decided = events;
+            if (events.Count == 0)
+            {
+                continue;
+            }
+
+            var action = session.Events.Append(decision.CaseId, events.Cast<object>().ToArray());
+            foreach (var @event in action.Events)
+            {
+                @event.StampCaseMetadata(decision.CaseId, decision.CausationId, decision.Actor, decision.RulesVersion, pending.Origin);
+            }
+
+            decision.Stage?.Invoke(session, state, events);
+            appending = true;
+        }
+
+        if (appending)
+        {
+            await session.SaveChangesAsync();
+        }
+    }
+
+    /// <summary>A decision waiting for a group, and its caller waiting for the outcome.</summary>
+    private sealed class Pending(CaseDecision<TView> decision, Activity? origin)
+    {
+        public CaseDecision<TView> Decision { get; } = decision;
+
+        /// <summary>The caller's span: its trace goes on the events the decision appends.</summary>
+        public Activity? Origin { get; } = origin;
+
+        public IReadOnlyList<ICaseEvent>? Decided { get; set; }
+        public Exception? Failure { get; set; }
+
+        /// <summary>The events appended, or null when the caller must decide alone.</summary>
+        public TaskCompletionSource<IReadOnlyList<ICaseEvent>?> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private const string GroupSizeTag = "escalation.case_group.size";
+    private const string DecidedTag = "escalation.case_group.decided";
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Count} case decisions could not commit together ({Reason}); each is made alone")]
+    private partial void LogGroupConflict(int count, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} case decisions could not commit together; each is made alone")]
+    private partial void LogGroupFailed(Exception exception, int count);
+}
+
+public static class CaseDecisionGroupsSetup
+{
+    /// <summary>
+    /// Group commit for decisions on <typeparamref name="TView"/> (<see cref="CaseDecisionGroups{TView}"/>), configured by
+    /// the <c>CaseDecisions</c> section. Call after <c>AddEscalationBus</c>, so that it stops before the bus.
+    /// </summary>
+    public static IHostApplicationBuilder AddCaseDecisionGroups<TView>(this IHostApplicationBuilder builder) where TView : class
+    {
+        builder.Services.TryAddSingleton((builder.Configuration.GetSection("CaseDecisions").Get<CaseDecisionOptions>() ?? new CaseDecisionOptions()).Validated());
+        builder.Services.AddSingleton<CaseDecisionGroups<TView>>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<CaseDecisionGroups<TView>>());
+        return builder;
+    }
+}
