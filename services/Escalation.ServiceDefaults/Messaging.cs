@@ -31,6 +31,9 @@ public static class Messaging
         builder.Services.AddMassTransit(bus =>
         {
             bus.SetEndpointNameFormatter(new KebabCaseEndpointNameFormatter(serviceName, includeNamespace: false));
+            // MassTransit 8.4+ reports the bus's configuration to usage-tracking.masstransit.io unless told not to: a
+            // platform holding customers' data makes no calls its operators did not configure.
+            bus.ConfigureUsageTelemetryOptions(telemetry => telemetry.Enabled = false);
             registerConsumers?.Invoke(bus);
             if (orderByCase)
             {
