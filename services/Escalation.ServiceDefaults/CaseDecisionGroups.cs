@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using System.Threading.Channels;
-using ICaseEvent = Escalation.Contracts.ICaseEvent;
+using Escalation.Contracts;
 using Marten;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -32,35 +31,34 @@ public sealed record CaseDecisionOptions
 /// an idle service still commits at once. A decision the group cannot make (a second one on the same case, or every
 /// one of a group whose commit failed) is made alone on <see cref="CaseDecisions.DecideAsync{TView}"/> right after.
 /// </summary>
-public sealed partial class CaseDecisionGroups<TView>(IDocumentStore store, CaseDecisionOptions options, ILogger<CaseDecisionGroups<TView>> logger)
-    : IHostedService where TView : class
+public sealed partial class CaseDecisionGroups<TView> : IHostedService where TView : class
 {
-    private readonly Channel<Pending> _waiting = Channel.CreateUnbounded<Pending>();
-    private Task[] _committers = [];
+    private readonly IDocumentStore _store;
+    private readonly ILogger<CaseDecisionGroups<TView>> _logger;
+    private readonly GroupCommitQueue<Pending> _waiting;
+
+    public CaseDecisionGroups(IDocumentStore store, CaseDecisionOptions options, ILogger<CaseDecisionGroups<TView>> logger)
+    {
+        _store = store;
+        _logger = logger;
+        _waiting = new GroupCommitQueue<Pending>(options.MaxCasesPerCommit, options.ConcurrentCommits, CommitAsync);
+    }
 
     /// <summary>Makes the decision, with others where it can; returns the events appended (none for a decision to do nothing).</summary>
     public async Task<IReadOnlyList<ICaseEvent>> DecideAsync(CaseDecision<TView> decision, CancellationToken cancellationToken)
     {
         var pending = new Pending(decision, Activity.Current);
-        if (_waiting.Writer.TryWrite(pending) && await pending.Outcome.Task.WaitAsync(cancellationToken) is { } decided)
+        if (_waiting.TryEnqueue(pending) && await pending.Outcome.Task.WaitAsync(cancellationToken) is { } decided)
         {
             return decided;
         }
 
-        return await store.DecideAsync(decision, cancellationToken);
+        return await _store.DecideAsync(decision, cancellationToken);
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (options.MaxCasesPerCommit == 1)
-        {
-            _waiting.Writer.TryComplete(); // grouping off: every decision commits alone
-        }
-        else
-        {
-            _committers = Enumerable.Range(0, options.ConcurrentCommits).Select(_ => Task.Run(CommitWhileOpenAsync)).ToArray();
-        }
-
+        _waiting.Start();
         return Task.CompletedTask;
     }
 
@@ -68,26 +66,7 @@ public sealed partial class CaseDecisionGroups<TView>(IDocumentStore store, Case
     /// Stops taking decisions (callers then decide alone) and commits those already waiting. Registered after the bus,
     /// so it stops before the bus does.
     /// </summary>
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        _waiting.Writer.TryComplete();
-        await Task.WhenAll(_committers).WaitAsync(cancellationToken);
-    }
-
-    private async Task CommitWhileOpenAsync()
-    {
-        var group = new List<Pending>(options.MaxCasesPerCommit);
-        while (await _waiting.Reader.WaitToReadAsync())
-        {
-            while (group.Count < options.MaxCasesPerCommit && _waiting.Reader.TryRead(out var pending))
-            {
-                group.Add(pending);
-            }
-
-            await CommitAsync(group);
-            group.Clear();
-        }
-    }
+    public Task StopAsync(CancellationToken cancellationToken) => _waiting.StopAsync(cancellationToken);
 
     private async Task CommitAsync(List<Pending> group)
     {
@@ -121,7 +100,7 @@ public sealed partial class CaseDecisionGroups<TView>(IDocumentStore store, Case
 
     private async Task TryCommitAsync(List<Pending> together)
     {
-        await using var session = store.LightweightSession();
+        await using var session = _store.LightweightSession();
         await session.LockStreamsAsync(together.Select(pending => pending.Decision.CaseId), CancellationToken.None);
         var read = session.CreateBatchQuery();
         var states = together.Select(pending => read.Events.FetchLatest<TView>(pending.Decision.CaseId)).ToList();

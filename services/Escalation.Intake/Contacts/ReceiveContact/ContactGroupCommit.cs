@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 using Escalation.Contracts.Intake;
 using Escalation.Intake.Cases;
 using Escalation.ServiceDefaults;
@@ -14,31 +13,31 @@ namespace Escalation.Intake.Contacts.ReceiveContact;
 /// idle intake is still recorded at once. A caller whose contact the group does not record gets null and records it
 /// alone (<see cref="ContactReceiver"/>), after the group committed; so does everyone in a group whose commit failed.
 /// </summary>
-public sealed partial class ContactGroupCommit(
-    IDocumentStore store, CaseReferences references, IntakeOptions options, TimeProvider time, ILogger<ContactGroupCommit> logger)
-    : IHostedService
+public sealed partial class ContactGroupCommit : IHostedService
 {
-    private readonly Channel<PendingContact> _waiting = Channel.CreateUnbounded<PendingContact>();
-    private Task[] _committers = [];
+    private readonly IDocumentStore _store;
+    private readonly CaseReferences _references;
+    private readonly IntakeOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ContactGroupCommit> _logger;
+    private readonly GroupCommitQueue<PendingContact> _waiting;
+
+    public ContactGroupCommit(IDocumentStore store, CaseReferences references, IntakeOptions options, TimeProvider time, ILogger<ContactGroupCommit> logger)
+    {
+        (_store, _references, _options, _time, _logger) = (store, references, options, time, logger);
+        _waiting = new GroupCommitQueue<PendingContact>(options.MaxContactsPerCommit, options.ConcurrentCommits, CommitAsync);
+    }
 
     /// <summary>Waits for the group commit that records the contact; null when the caller must record it alone.</summary>
     public Task<ContactOutcome?> RecordAsync(InboundContact contact, string causationId, string? idempotencyKey, CancellationToken cancellationToken)
     {
         var pending = new PendingContact(contact, causationId, idempotencyKey, Activity.Current);
-        return _waiting.Writer.TryWrite(pending) ? pending.Outcome.Task.WaitAsync(cancellationToken) : Task.FromResult<ContactOutcome?>(null);
+        return _waiting.TryEnqueue(pending) ? pending.Outcome.Task.WaitAsync(cancellationToken) : Task.FromResult<ContactOutcome?>(null);
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (options.MaxContactsPerCommit == 1)
-        {
-            _waiting.Writer.TryComplete(); // grouping off: every contact is recorded alone
-        }
-        else
-        {
-            _committers = Enumerable.Range(0, options.ConcurrentCommits).Select(_ => Task.Run(CommitWhileOpenAsync)).ToArray();
-        }
-
+        _waiting.Start();
         return Task.CompletedTask;
     }
 
@@ -46,26 +45,7 @@ public sealed partial class ContactGroupCommit(
     /// Stops taking contacts (callers then record alone) and commits those already waiting. Registered after the bus,
     /// so it stops before the bus does.
     /// </summary>
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        _waiting.Writer.TryComplete();
-        await Task.WhenAll(_committers).WaitAsync(cancellationToken);
-    }
-
-    private async Task CommitWhileOpenAsync()
-    {
-        var group = new List<PendingContact>(options.MaxContactsPerCommit);
-        while (await _waiting.Reader.WaitToReadAsync())
-        {
-            while (group.Count < options.MaxContactsPerCommit && _waiting.Reader.TryRead(out var pending))
-            {
-                group.Add(pending);
-            }
-
-            await CommitAsync(group);
-            group.Clear();
-        }
-    }
+    public Task StopAsync(CancellationToken cancellationToken) => _waiting.StopAsync(cancellationToken);
 
     private async Task CommitAsync(List<PendingContact> group)
     {
@@ -102,7 +82,7 @@ public sealed partial class ContactGroupCommit(
 
     private async Task<IReadOnlyList<(PendingContact, ContactOutcome)>> TryCommitAsync(List<PendingContact> group)
     {
-        await using var session = store.LightweightSession();
+        await using var session = _store.LightweightSession();
 
         var lookups = session.CreateBatchQuery();
         var recordedContacts = lookups.LoadMany<ReceivedContact>().ById(group.Select(pending => pending.ContactKey).Distinct().ToArray());
@@ -123,11 +103,11 @@ public sealed partial class ContactGroupCommit(
             return [];
         }
 
-        var now = time.GetUtcNow();
+        var now = _time.GetUtcNow();
         var opening = together.Where(pending =>
             !known.TryGetValue(pending.ConversationKey, out var conversation)
-            || ReceiveContact.NeedsNewCase(cases[conversation.CaseId], options.ReopenWindow, now)).ToHashSet();
-        var newReferences = new Queue<string>(await references.NextAsync(opening.Count, CancellationToken.None));
+            || ReceiveContact.NeedsNewCase(cases[conversation.CaseId], _options.ReopenWindow, now)).ToHashSet();
+        var newReferences = new Queue<string>(await _references.NextAsync(opening.Count, CancellationToken.None));
 
         var recorded = new List<(PendingContact, ContactOutcome)>(together.Count);
         foreach (var pending in together)
