@@ -24,7 +24,7 @@ public static class EventStore
     /// Npgsql prepares the statements a pooled connection runs again and again (<c>Max Auto Prepare=64</c>, from the
     /// second use), unless the connection string sets <c>Max Auto Prepare</c> itself (0 turns it off, e.g. behind a
     /// pooler in transaction mode). Every message runs the same few Marten statements, so PostgreSQL stops parsing and
-    /// planning them on every call; measured in docs/benchmarks (session 10): its CPU per contact fell by about a third.
+    /// planning them on every call; measured in docs/benchmarks (session 10): its CPU per contact fell by about a quarter.
     /// </summary>
     public static string WithStatementPreparation(string connectionString)
     {
