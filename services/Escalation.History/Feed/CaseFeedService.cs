@@ -20,7 +20,7 @@ public sealed partial class CaseFeedService(StoredEventReader reader, HighWaterM
             ? null
             : filter.Types.Union(filter.NeedsCaseFacts ? CaseFacts.FactTypes : []).Select(t => names.AliasOf(t)!).ToList();
         var cancellation = context.CancellationToken;
-        await highWaterMark.FirstRead.WaitAsync(cancellation);
+        using var attached = await highWaterMark.AttachAsync(cancellation);
         var position = request.StartCase switch
         {
             V1.SubscribeRequest.StartOneofCase.FromNow when request.FromNow => highWaterMark.Current,
