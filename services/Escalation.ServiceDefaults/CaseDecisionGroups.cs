@@ -70,10 +70,7 @@ public sealed partial class CaseDecisionGroups<TView> : IHostedService where TVi
 
     private async Task CommitAsync(List<Pending> group)
     {
-        // A span of its own, linked to every caller's: the group's database work belongs to no single trace.
-        using var activity = Telemetry.Source.StartActivity($"decide on cases ({typeof(TView).Name})", ActivityKind.Internal, parentContext: default,
-            links: group.Where(pending => pending.Origin is not null).Select(pending => new ActivityLink(pending.Origin!.Context)));
-        activity?.SetTag(GroupSizeTag, group.Count);
+        using var activity = Telemetry.StartGroupWork($"decide on cases ({typeof(TView).Name})", group.ConvertAll(pending => pending.Origin), GroupSizeTag);
 
         var together = group.DistinctBy(pending => pending.Decision.CaseId).ToList();
         try

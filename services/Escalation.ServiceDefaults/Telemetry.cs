@@ -29,6 +29,18 @@ public static class Telemetry
         return activity;
     }
 
+    /// <summary>
+    /// A span for work done for many callers at once (a group commit): it belongs to no single caller's trace, so it
+    /// starts a trace of its own, linked to each caller's span, and counts the callers in <paramref name="sizeTag"/>.
+    /// </summary>
+    public static Activity? StartGroupWork(string name, IReadOnlyCollection<Activity?> callers, string sizeTag)
+    {
+        var activity = Source.StartActivity(name, ActivityKind.Internal, parentContext: default,
+            links: callers.OfType<Activity>().Select(caller => new ActivityLink(caller.Context)));
+        activity?.SetTag(sizeTag, callers.Count);
+        return activity;
+    }
+
     /// <summary>The trace context stored on an event, when it has a valid one.</summary>
     public static ActivityContext? ContextFromHeaders(IReadOnlyDictionary<string, object>? headers)
     {

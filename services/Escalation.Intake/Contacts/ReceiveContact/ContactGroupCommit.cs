@@ -49,10 +49,7 @@ public sealed partial class ContactGroupCommit : IHostedService
 
     private async Task CommitAsync(List<PendingContact> group)
     {
-        // A span of its own, linked to every caller's: the group's database work belongs to no single trace.
-        using var activity = Telemetry.Source.StartActivity("intake record contacts", ActivityKind.Internal, parentContext: default,
-            links: group.Where(pending => pending.Origin is not null).Select(pending => new ActivityLink(pending.Origin!.Context)));
-        activity?.SetTag(GroupSizeTag, group.Count);
+        using var activity = Telemetry.StartGroupWork("intake record contacts", group.ConvertAll(pending => pending.Origin), GroupSizeTag);
 
         IReadOnlyList<(PendingContact Pending, ContactOutcome Outcome)> recorded;
         try
