@@ -11,6 +11,7 @@ using Escalation.Routing.Escalations.WatchAcknowledgements;
 using Escalation.Routing.Matrix;
 using Escalation.Routing.Matrix.ManageMatrix;
 using Escalation.ServiceDefaults;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Escalation.Routing;
 
@@ -45,6 +46,9 @@ public static class RoutingSetup
             bus.AddConsumer<EscalationRequestedConsumer>();
             bus.AddConsumer<EscalationPriorityRaisedConsumer>();
         }, orderByCase: true);
+        builder.Services.TryAddSingleton(CaseDecisionOptions.From(builder.Configuration));
+        builder.Services.AddSingleton<EscalationRouter>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<EscalationRouter>()); // after the bus: stops first
         return builder;
     }
 

@@ -18,6 +18,10 @@ public sealed record CaseDecisionOptions
     /// <summary>Group transactions under way at once.</summary>
     public int ConcurrentCommits { get; init; } = 2;
 
+    /// <summary>The <c>CaseDecisions</c> section, validated (defaults when it is absent).</summary>
+    public static CaseDecisionOptions From(IConfiguration configuration) =>
+        (configuration.GetSection("CaseDecisions").Get<CaseDecisionOptions>() ?? new CaseDecisionOptions()).Validated();
+
     public CaseDecisionOptions Validated() =>
         MaxCasesPerCommit < 1 ? throw new InvalidOperationException($"CaseDecisions:MaxCasesPerCommit must be 1 or more, not {MaxCasesPerCommit}.")
         : ConcurrentCommits < 1 ? throw new InvalidOperationException($"CaseDecisions:ConcurrentCommits must be 1 or more, not {ConcurrentCommits}.")
@@ -174,7 +178,7 @@ public static class CaseDecisionGroupsSetup
     /// </summary>
     public static IHostApplicationBuilder AddCaseDecisionGroups<TView>(this IHostApplicationBuilder builder) where TView : class
     {
-        builder.Services.TryAddSingleton((builder.Configuration.GetSection("CaseDecisions").Get<CaseDecisionOptions>() ?? new CaseDecisionOptions()).Validated());
+        builder.Services.TryAddSingleton(CaseDecisionOptions.From(builder.Configuration));
         builder.Services.AddSingleton<CaseDecisionGroups<TView>>();
         builder.Services.AddHostedService(services => services.GetRequiredService<CaseDecisionGroups<TView>>());
         return builder;

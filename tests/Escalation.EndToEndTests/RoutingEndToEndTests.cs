@@ -274,17 +274,17 @@ public sealed class RoutingEndToEndTests(PlatformFixture platform)
 
         await using var connection = new NpgsqlConnection(platform.Infrastructure.PostgresConnectionString);
         await connection.OpenAsync(TestContext.Current.CancellationToken);
-        async Task<List<(string Type, string? Agent, DateTime At)>> PlacementsAsync(string types = "'escalation_routed', 'escalation_queued'")
+        async Task<List<(string Type, string? Agent, DateTime At, string Transaction)>> PlacementsAsync(string types = "'escalation_routed', 'escalation_queued'")
         {
             await using var query = new NpgsqlCommand(
-                $"SELECT type, data->>'agent', timestamp FROM events.mt_events WHERE type IN ({types}) AND stream_id IN " +
+                $"SELECT type, data->>'agent', timestamp, xmin::text FROM events.mt_events WHERE type IN ({types}) AND stream_id IN " +
                 "(SELECT stream_id FROM events.mt_events WHERE type = 'ticket_opened' AND data->>'category' = @category)", connection);
             query.Parameters.AddWithValue("category", skill);
             await using var reader = await query.ExecuteReaderAsync(TestContext.Current.CancellationToken);
-            var rows = new List<(string, string?, DateTime)>();
+            var rows = new List<(string, string?, DateTime, string)>();
             while (await reader.ReadAsync(TestContext.Current.CancellationToken))
             {
-                rows.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetDateTime(2)));
+                rows.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetDateTime(2), reader.GetString(3)));
             }
 
             return rows;
@@ -302,6 +302,10 @@ public sealed class RoutingEndToEndTests(PlatformFixture platform)
             Assert.Equal(Capacity, await LoadOfAsync($"load-{i}-{_run}"));
         }
 
+        // Routing places the escalations waiting together in one transaction (EscalationRouter), each seeing the loads before it.
+        var transactions = placements.Select(p => p.Transaction).Distinct().Count();
+        Assert.InRange(transactions, 1, Escalations - 1);
+
         // Throughput as seen here is bounded by intake and triage upstream; the lag from request to placement shows
         // whether routing kept up (a growing lag would mean routing is the bottleneck).
         var requested = (await PlacementsAsync("'escalation_requested'")).Select(r => r.At).Order().ToList();
@@ -309,6 +313,6 @@ public sealed class RoutingEndToEndTests(PlatformFixture platform)
         var lags = requested.Zip(placed, (r, p) => (p - r).TotalMilliseconds).Order().ToList();
         var span = (placed[^1] - placed[0]).TotalSeconds;
         _output.WriteLine($"requests over {(requested[^1] - requested[0]).TotalSeconds:0.00} s; placements over {span:0.00} s = {Escalations / span:0} decisions/s; " +
-                          $"request → placement lag p50 {lags[lags.Count / 2]:0} ms, p95 {lags[(int)(lags.Count * 0.95)]:0} ms, max {lags[^1]:0} ms");
+                          $"request → placement lag p50 {lags[lags.Count / 2]:0} ms, p95 {lags[(int)(lags.Count * 0.95)]:0} ms, max {lags[^1]:0} ms; {transactions} transactions");
     }
 }

@@ -201,6 +201,63 @@ public sealed class RouteEscalationTests
     }
 
     [Fact]
+    public void Escalations_placed_together_see_the_loads_and_turns_of_those_before_them()
+    {
+        var team = new Dictionary<string, IReadOnlyList<Candidate>>
+        {
+            ["billing-support"] = [new(ChooseOwnerTests.Agent("aiko", max: 1), 0), new(ChooseOwnerTests.Agent("ben", max: 2), 0)],
+        };
+        var requests = Enumerable.Range(0, 4).Select(_ => OnCaseOfItsOwn()).ToList();
+
+        var placements = RouteEscalation.DecideInTurn(requests, team, Settings, Now);
+
+        // aiko has one slot and ben two: the first three get an agent, the fourth waits in the queue.
+        var agents = placements.Select(p => (p.Outcome.Events.Single() as EscalationRouted)?.Agent).ToList();
+        Assert.Equal(3, agents.Count(agent => agent is not null));
+        Assert.Equal(1, agents.Count(agent => agent == "aiko"));
+        Assert.Equal(2, agents.Count(agent => agent == "ben"));
+        Assert.IsType<EscalationQueued>(placements[3].Outcome.Events.Single());
+        Assert.Equal(requests.Select(r => r.Requested.EscalationId), placements.Select(p => p.Outcome.Assignment!.Id));
+        Assert.All(placements.Take(3), p => Assert.Equal((p.Outcome.Assignment!.Agent, Now), (p.Assigned!.Id, p.Assigned.LastAssignedAt!.Value)));
+        Assert.Null(placements[3].Assigned);
+    }
+
+    [Fact]
+    public void A_superseded_assignment_frees_its_agent_for_the_escalations_after_it()
+    {
+        var held = AcknowledgementChainTests.OfferedTo("aiko");
+        var team = new Dictionary<string, IReadOnlyList<Candidate>> { ["billing-support"] = [new(ChooseOwnerTests.Agent("aiko", max: 1), 1)] };
+        var superseding = new PlacementRequest(Case, Requested(), Billing with { OverflowTeam = null }, [held]);
+
+        var placements = RouteEscalation.DecideInTurn([superseding, OnCaseOfItsOwn()], team, Settings, Now);
+
+        // The newer escalation of aiko's case was decided on the loads as they were (aiko full), and closed her assignment;
+        // the next escalation found her free.
+        Assert.IsType<EscalationQueued>(placements[0].Outcome.Events.Single());
+        Assert.Equal((held.Id, AssignmentStatus.Closed), (Assert.Single(placements[0].Closed).Id, placements[0].Closed[0].Status));
+        Assert.Equal("aiko", Assert.IsType<EscalationRouted>(placements[1].Outcome.Events.Single()).Agent);
+    }
+
+    [Fact]
+    public void An_escalation_placed_before_changes_nothing_in_a_group()
+    {
+        var again = OnCaseOfItsOwn();
+        var placedAlready = again with { Case = again.Case!.Apply(new EscalationQueued(again.Case.Id, again.Requested.EscalationId, "billing-support", "full", Now)) };
+        var team = new Dictionary<string, IReadOnlyList<Candidate>> { ["billing-support"] = [new(ChooseOwnerTests.Agent("aiko", max: 1), 0)] };
+
+        var placements = RouteEscalation.DecideInTurn([placedAlready, OnCaseOfItsOwn()], team, Settings, Now);
+
+        Assert.Same(Placement.Nothing, placements[0]);
+        Assert.Equal("aiko", Assert.IsType<EscalationRouted>(placements[1].Outcome.Events.Single()).Agent);
+    }
+
+    private static PlacementRequest OnCaseOfItsOwn()
+    {
+        var caseId = Guid.NewGuid();
+        return new PlacementRequest(Case with { Id = caseId }, Requested() with { CaseId = caseId }, Billing with { OverflowTeam = null }, []);
+    }
+
+    [Fact]
     public void Incomplete_settings_are_refused_at_start() => Assert.Throws<InvalidOperationException>(() => new RoutingSettings().Validated());
 }
 

@@ -75,13 +75,12 @@ public sealed partial class QueueDispatcher(IDocumentStore store, RoutingSetting
             return;
         }
 
-        var roster = (await session.TeamsAsync(queued.SelectMany(a => a.Teams), cancellation))
-            .ToDictionary(t => t.Key, t => t.Value.ToList());
+        var rosters = new TeamRosters(await session.TeamsAsync(queued.SelectMany(a => a.Teams), cancellation)); // later choices see the loads added
         var now = time.GetUtcNow();
         var offered = 0;
         foreach (var assignment in queued)
         {
-            var choice = assignment.Teams.Select(t => ChooseOwner.Choose(assignment.Need, roster[t], now)).FirstOrDefault(c => c.Agent is not null);
+            var choice = assignment.Teams.Select(t => ChooseOwner.Choose(assignment.Need, rosters[t], now)).FirstOrDefault(c => c.Agent is not null);
             if (choice?.Agent is not { } agent)
             {
                 continue;
@@ -95,13 +94,7 @@ public sealed partial class QueueDispatcher(IDocumentStore store, RoutingSetting
             stream.AppendOne(routed);
             var placed = assignment with { Team = agent.Team, Agent = agent.Id, Status = AssignmentStatus.Offered, AcknowledgeBy = deadline };
             session.Store(placed);
-            var assigned = agent with { LastAssignedAt = now };
-            session.Store(assigned);
-
-            // Later choices in this pass see the load just added.
-            var members = roster[agent.Team];
-            var index = members.FindIndex(c => c.Agent.Id == agent.Id);
-            members[index] = new Candidate(assigned, members[index].Load + 1);
+            session.Store(rosters.Assign(agent, now));
             offered++;
         }
 

@@ -1,9 +1,22 @@
 using Escalation.Contracts;
 using Escalation.Contracts.Escalations;
+using Escalation.Routing.Directory;
 using Escalation.Routing.Escalations.Choosing;
 using Escalation.Routing.Matrix;
 
 namespace Escalation.Routing.Escalations.RouteEscalation;
+
+/// <summary>
+/// An escalation to place, with what was read for it under its teams' locks: its case, its matrix cell, and the case's
+/// other open assignments, which it supersedes once placed.
+/// </summary>
+public sealed record PlacementRequest(RoutingCase? Case, EscalationRequested Requested, MatrixCell Cell, IReadOnlyList<Assignment> Superseded);
+
+/// <summary>What placing one escalation changes: the outcome, the superseded assignments now closed, and the profile of the agent given it.</summary>
+public sealed record Placement(RoutingOutcome Outcome, IReadOnlyList<Assignment> Closed, AgentProfile? Assigned)
+{
+    public static Placement Nothing { get; } = new(RoutingOutcome.Nothing, [], null);
+}
 
 /// <summary>
 /// Places a requested escalation: the best eligible agent of the matrix's team, else of its overflow team, else the
@@ -48,6 +61,43 @@ public static class RouteEscalation
             [new EscalationQueued(state.Id, requested.EscalationId, cell.Team, $"nobody eligible in {teams} ({(reasons.Length == 0 ? "no agents" : reasons)})", now)],
             assignment);
     }
+
+    /// <summary>
+    /// Places escalations one after another, as if each had been routed alone in this order: each sees the loads the
+    /// ones before it added (its agent) and freed (the assignments it superseded).
+    /// </summary>
+    public static IReadOnlyList<Placement> DecideInTurn(IReadOnlyList<PlacementRequest> requests,
+        IReadOnlyDictionary<string, IReadOnlyList<Candidate>> teams, RoutingSettings settings, DateTimeOffset now)
+    {
+        var rosters = new TeamRosters(teams);
+        var placements = new List<Placement>(requests.Count);
+        foreach (var (state, requested, cell, superseded) in requests)
+        {
+            var outcome = Decide(state, requested, cell, rosters[cell.Team], cell.OverflowTeam is null ? [] : rosters[cell.OverflowTeam], settings, now);
+            if (outcome.Assignment is null)
+            {
+                placements.Add(Placement.Nothing);
+                continue;
+            }
+
+            var assigned = outcome.Assignment.Agent is { } agentId && FindAgent(rosters, outcome.Assignment, agentId) is { } agent
+                ? rosters.Assign(agent, now)
+                : null;
+            var closed = superseded.Where(old => old.Status != AssignmentStatus.Closed)
+                .Select(old => old with { Status = AssignmentStatus.Closed, AcknowledgeBy = null }).ToList();
+            foreach (var old in superseded.Where(old => old.HoldsCapacity))
+            {
+                rosters.Free(old.Agent!);
+            }
+
+            placements.Add(new Placement(outcome, closed, assigned));
+        }
+
+        return placements;
+    }
+
+    private static AgentProfile? FindAgent(TeamRosters rosters, Assignment assignment, string agentId) =>
+        assignment.Teams.SelectMany(team => rosters[team]).FirstOrDefault(candidate => candidate.Agent.Id == agentId)?.Agent;
 
     public static RoutingNeed NeedOf(RoutingCase state, EscalationRequested requested) => new(
         string.IsNullOrWhiteSpace(requested.RequiredCapability) ? state.Category : requested.RequiredCapability,
