@@ -38,12 +38,20 @@ public sealed partial class EscalationRouter : IHostedService
     public async Task RouteAsync(EscalationRequested requested, string causationId, CancellationToken cancellationToken)
     {
         var pending = new Pending(requested, causationId, Activity.Current);
-        if (_waiting.TryEnqueue(pending) && await pending.Placed.Task.WaitAsync(cancellationToken))
-        {
-            return;
-        }
+        var outcome = _waiting.TryEnqueue(pending) && await pending.Outcome.Task.WaitAsync(cancellationToken) is { } placed
+            ? placed
+            : (await PlaceAsync([pending], cancellationToken))[0];
 
-        await PlaceAsync([pending], cancellationToken);
+        // Logged here rather than by the group, so that the log carries this escalation's trace.
+        switch (outcome.Events.FirstOrDefault())
+        {
+            case EscalationRouted routed:
+                LogRouted(routed.CaseId, routed.EscalationId, routed.Team, routed.Agent ?? "(team queue)", routed.AcknowledgeBy);
+                break;
+            case EscalationQueued queued:
+                LogQueued(queued.CaseId, queued.EscalationId, queued.Queue, queued.Reason);
+                break;
+        }
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -59,11 +67,10 @@ public sealed partial class EscalationRouter : IHostedService
     {
         using var activity = Telemetry.StartGroupWork("route escalations", group.ConvertAll(pending => pending.Origin), GroupSizeTag);
         var together = group.DistinctBy(pending => pending.Requested.CaseId).ToList();
-        var placed = false;
+        IReadOnlyList<RoutingOutcome>? outcomes = null;
         try
         {
-            await PlaceAsync(together, CancellationToken.None);
-            placed = true;
+            outcomes = await PlaceAsync(together, CancellationToken.None);
         }
         catch (Exception exception)
         {
@@ -73,11 +80,13 @@ public sealed partial class EscalationRouter : IHostedService
 
         foreach (var pending in group)
         {
-            pending.Placed.TrySetResult(placed && together.Contains(pending));
+            var placed = together.IndexOf(pending);
+            pending.Outcome.TrySetResult(outcomes is not null && placed >= 0 ? outcomes[placed] : null);
         }
     }
 
-    private async Task PlaceAsync(IReadOnlyList<Pending> pendings, CancellationToken cancellation)
+    /// <returns>Each escalation's outcome, in order.</returns>
+    private async Task<IReadOnlyList<RoutingOutcome>> PlaceAsync(IReadOnlyList<Pending> pendings, CancellationToken cancellation)
     {
         var caseIds = pendings.Select(pending => pending.Requested.CaseId).ToArray();
         await using var session = _store.LightweightSession();
@@ -136,25 +145,13 @@ public sealed partial class EscalationRouter : IHostedService
             }
         }
 
-        if (placements.All(placement => placement.Outcome.Assignment is null))
+        if (placements.Any(placement => placement.Outcome.Assignment is not null))
         {
-            return;
+            await session.SaveChangesAsync(cancellation);
+            _queues.Offer(freed);
         }
 
-        await session.SaveChangesAsync(cancellation);
-        _queues.Offer(freed);
-        foreach (var placement in placements)
-        {
-            switch (placement.Outcome.Events.FirstOrDefault())
-            {
-                case EscalationRouted routed:
-                    LogRouted(routed.CaseId, routed.EscalationId, routed.Team, routed.Agent ?? "(team queue)", routed.AcknowledgeBy);
-                    break;
-                case EscalationQueued queued:
-                    LogQueued(queued.CaseId, queued.EscalationId, queued.Queue, queued.Reason);
-                    break;
-            }
-        }
+        return placements.Select(placement => placement.Outcome).ToList();
     }
 
     /// <summary>Each escalation's matrix cell: by the capability it requires, else its case's category.</summary>
@@ -170,7 +167,7 @@ public sealed partial class EscalationRouter : IHostedService
     private static string CategoryOf(EscalationRequested requested, RoutingCase? state) =>
         !string.IsNullOrWhiteSpace(requested.RequiredCapability) ? requested.RequiredCapability : state?.Category ?? "general";
 
-    /// <summary>An escalation waiting for a group, and its consumer waiting to hear whether the group placed it.</summary>
+    /// <summary>An escalation waiting for a group, and its consumer waiting for the outcome.</summary>
     private sealed class Pending(EscalationRequested requested, string causationId, Activity? origin)
     {
         public EscalationRequested Requested { get; } = requested;
@@ -179,8 +176,8 @@ public sealed partial class EscalationRouter : IHostedService
         /// <summary>The consumer's span: its trace goes on the events the placement appends.</summary>
         public Activity? Origin { get; } = origin;
 
-        /// <summary>True once placed (or found placed already); false when the consumer must place it alone.</summary>
-        public TaskCompletionSource<bool> Placed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        /// <summary>What the group decided (nothing, for one placed already), or null when the consumer must place it alone.</summary>
+        public TaskCompletionSource<RoutingOutcome?> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private const string GroupSizeTag = "escalation.routing_group.size";
