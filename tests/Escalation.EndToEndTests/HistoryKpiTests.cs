@@ -88,6 +88,50 @@ public sealed class HistoryKpiTests(PlatformFixture platform)
     }
 
     /// <summary>
+    /// The projection reads only the event types a case record folds: a case's later contact (not folded) leaves its
+    /// record as it was, while its resolution (folded) rewrites it.
+    /// </summary>
+    [Fact]
+    public async Task A_case_record_is_rewritten_only_by_events_it_folds()
+    {
+        var cancellation = TestContext.Current.CancellationToken;
+        var conversation = $"records-{Guid.NewGuid():N}"[..20];
+        var caseId = (await _driver.PostAsync(PlatformDriver.CustomerContact($"{conversation}-1", "billing", "請求書の再発行をお願いします",
+            channel: "Email", conversationId: conversation), null)).Body.CaseId;
+        await using var connection = new NpgsqlConnection(platform.Infrastructure.PostgresConnectionString);
+        await connection.OpenAsync(cancellation);
+
+        async Task<(long Version, string Data)> RecordOnceCaughtUpAsync()
+        {
+            await _driver.WaitUntilSettledAsync(cancellation);
+            var settled = (await platform.HistoryAdmin.ListProjectionsAsync(new ListProjectionsRequest(), cancellationToken: cancellation)).HighWaterMark;
+            await _driver.PollAsync(async () =>
+                (await platform.HistoryAdmin.ListProjectionsAsync(new ListProjectionsRequest(), cancellationToken: cancellation)).Projections
+                .FirstOrDefault(p => p.Name == "case-records" && p.Position >= settled), "the case-records projection never caught up");
+            await using var read = new NpgsqlCommand("SELECT mt_version, data::text FROM history.mt_doc_caserecord WHERE id = @id", connection);
+            read.Parameters.AddWithValue("id", caseId);
+            await using var reader = await read.ExecuteReaderAsync(cancellation);
+            Assert.True(await reader.ReadAsync(cancellation), "the case has no record");
+            return (reader.GetInt64(0), reader.GetString(1));
+        }
+
+        var opened = await RecordOnceCaughtUpAsync();
+        await _driver.PostAsync(PlatformDriver.CustomerContact($"{conversation}-2", "billing", "追加の質問です", channel: "Email", conversationId: conversation), null);
+        await _driver.WaitForEventAsync(caseId, "contact_received", e => e.GetProperty("contactId").GetString() == $"{conversation}-2");
+        Assert.Equal(opened, await RecordOnceCaughtUpAsync());
+
+        using (var resolve = await platform.Intake.PostAsJsonAsync($"api/cases/{caseId}/resolve",
+                   new { commandId = Guid.NewGuid(), resolution = "Reissued the invoice", resolvedBy = "agent-1" }, cancellation))
+        {
+            resolve.EnsureSuccessStatusCode();
+        }
+
+        var resolved = await RecordOnceCaughtUpAsync();
+        Assert.NotEqual(opened.Version, resolved.Version);
+        Assert.NotNull(JsonNode.Parse(resolved.Data)!["firstResolvedAt"]);
+    }
+
+    /// <summary>
     /// The database computes the KPIs: records with known times (written as the projection stores them, on a day of
     /// their own in the past) give exact means, nearest-rank p90s, rates, compliance and group keys.
     /// </summary>

@@ -59,6 +59,16 @@ public sealed class CaseRecordProjection : SingleStreamProjection<CaseRecord, Gu
     public CaseRecordProjection()
     {
         Name = ProjectionName;
+
+        // Only the events the record folds: the daemon then reads just these, and a page rewrites only the records of
+        // cases that had one of them, not of every case with any event in the page.
+        IncludeType<TicketOpened>();
+        IncludeType<EscalationRequested>();
+        IncludeType<EscalationRouted>();
+        IncludeType<EscalationQueued>();
+        IncludeType<CaseResolved>();
+        IncludeType<SlaBreached>();
+        IncludeType<SlaClockStopped>();
     }
 
     public override CaseRecord? Evolve(CaseRecord? snapshot, Guid id, IEvent e) => snapshot is null
