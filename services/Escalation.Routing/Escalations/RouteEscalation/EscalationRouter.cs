@@ -80,8 +80,8 @@ public sealed partial class EscalationRouter : IHostedService
 
         foreach (var pending in group)
         {
-            var placed = together.IndexOf(pending);
-            pending.Outcome.TrySetResult(outcomes is not null && placed >= 0 ? outcomes[placed] : null);
+            var index = together.IndexOf(pending); // -1: a second escalation of a case in the group, placed alone after
+            pending.Outcome.TrySetResult(outcomes is not null && index >= 0 ? outcomes[index] : null);
         }
     }
 
