@@ -88,6 +88,54 @@ public sealed class HistoryKpiTests(PlatformFixture platform)
     }
 
     /// <summary>
+    /// Two operators rebuilding case-records at once: both rebuilds finish, and afterwards the projection is running
+    /// and every case's record is there.
+    /// </summary>
+    [Fact]
+    public async Task Two_rebuilds_at_once_both_finish_and_leave_every_record_in_place()
+    {
+        var cancellation = TestContext.Current.CancellationToken;
+        var conversation = $"rebuilds-{Guid.NewGuid():N}"[..20];
+        var caseId = (await _driver.PostAsync(PlatformDriver.CustomerContact($"{conversation}-1", "billing", "領収書をください",
+            channel: "Email", conversationId: conversation), null)).Body.CaseId;
+        await _driver.WaitUntilSettledAsync(cancellation);
+
+        async Task<List<RebuildProgress>?> RebuildAsync()
+        {
+            var received = new List<RebuildProgress>();
+            try
+            {
+                using var rebuild = platform.HistoryAdmin.RebuildProjection(new RebuildProjectionRequest { Name = "case-records" }, cancellationToken: cancellation);
+                while (await rebuild.ResponseStream.MoveNext(cancellation))
+                {
+                    received.Add(rebuild.ResponseStream.Current);
+                }
+
+                return received;
+            }
+            catch (RpcException standby) when (standby.StatusCode == StatusCode.FailedPrecondition)
+            {
+                return null; // this instance is standing by for a moment (see above); try again
+            }
+        }
+
+        var both = await _driver.PollAsync(async () => await Task.WhenAll(RebuildAsync(), RebuildAsync()) is var runs && runs.All(r => r is not null) ? runs : null,
+            "the History instance never led the relay");
+        Assert.All(both, progress => Assert.True(progress!.Single(p => p.Done).Position >= progress!.Single(p => p.Done).Target));
+
+        // New events still reach the projection, and the case opened before the rebuilds has its record.
+        var later = (await _driver.PostAsync(PlatformDriver.CustomerContact($"{conversation}-later", "billing", "追加です", channel: "Email"), null)).Body.CaseId;
+        await using var connection = new NpgsqlConnection(platform.Infrastructure.PostgresConnectionString);
+        await connection.OpenAsync(cancellation);
+        await _driver.PollAsync(async () =>
+        {
+            await using var count = new NpgsqlCommand("SELECT count(*) FROM history.mt_doc_caserecord WHERE id = ANY(@ids)", connection);
+            count.Parameters.AddWithValue("ids", new[] { caseId, later });
+            return (long)(await count.ExecuteScalarAsync(cancellation))! == 2 ? "both" : null;
+        }, "a case's record was missing after two rebuilds at once");
+    }
+
+    /// <summary>
     /// The projection reads only the event types a case record folds: a case's later contact (not folded) leaves its
     /// record as it was, while its resolution (folded) rewrites it.
     /// </summary>

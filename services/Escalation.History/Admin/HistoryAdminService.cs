@@ -13,6 +13,9 @@ namespace Escalation.History.Admin;
 public sealed class RunningDaemon
 {
     public IProjectionDaemon? Current { get; set; }
+
+    /// <summary>One rebuild at a time: Marten's daemon fails a rebuild started while another is under way.</summary>
+    public SemaphoreSlim RebuildGate { get; } = new(1, 1);
 }
 
 /// <summary>gRPC <c>HistoryAdmin</c>: the projections History keeps and rebuilding them with progress.</summary>
@@ -61,24 +64,46 @@ public sealed partial class HistoryAdminService(RunningDaemon daemon, EventProgr
             throw GrpcErrors.NotFound($"No projection '{request.Name}'; known: {string.Join(", ", Projections)}.");
         }
 
-        var running = daemon.Current
-            ?? throw new RpcException(new Status(StatusCode.FailedPrecondition, "This History instance does not run the projections; ask the one that leads the relay."));
         var cancellation = context.CancellationToken;
+        if (daemon.Current is null)
+        {
+            throw NotLeading();
+        }
+
+        // A second request waits for the rebuild under way, then rebuilds again: its caller asked for records that
+        // include everything up to its own request.
+        await daemon.RebuildGate.WaitAsync(cancellation);
+        try
+        {
+            await RebuildAsync(daemon.Current ?? throw NotLeading(), request.Name, responseStream, cancellation);
+        }
+        finally
+        {
+            daemon.RebuildGate.Release();
+        }
+    }
+
+    private static RpcException NotLeading() =>
+        new(new Status(StatusCode.FailedPrecondition, "This History instance does not run the projections; ask the one that leads the relay."));
+
+    private async Task RebuildAsync(IProjectionDaemon running, string name, IServerStreamWriter<V1.RebuildProgress> responseStream,
+        CancellationToken cancellation)
+    {
         var target = await progression.HighWaterMarkAsync(cancellation);
-        LogRebuilding(request.Name, target);
-        var rebuild = running.RebuildProjectionAsync(request.Name, ShardTimeout, cancellation);
+        LogRebuilding(name, target);
+        var rebuild = running.RebuildProjectionAsync(name, ShardTimeout, cancellation);
         while (!rebuild.IsCompleted)
         {
             await Task.WhenAny(rebuild, Task.Delay(ProgressInterval, time, cancellation));
-            var position = await progression.ProjectionPositionAsync(request.Name, cancellation);
-            await responseStream.WriteAsync(new V1.RebuildProgress { Name = request.Name, Position = Math.Min(position, target), Target = target }, cancellation);
+            var position = await progression.ProjectionPositionAsync(name, cancellation);
+            await responseStream.WriteAsync(new V1.RebuildProgress { Name = name, Position = Math.Min(position, target), Target = target }, cancellation);
         }
 
         await rebuild;
-        await ResumeAsync(running, request.Name, cancellation);
-        var done = await progression.ProjectionPositionAsync(request.Name, cancellation);
-        await responseStream.WriteAsync(new V1.RebuildProgress { Name = request.Name, Position = done, Target = target, Done = true }, cancellation);
-        LogRebuilt(request.Name, done);
+        await ResumeAsync(running, name, cancellation);
+        var done = await progression.ProjectionPositionAsync(name, cancellation);
+        await responseStream.WriteAsync(new V1.RebuildProgress { Name = name, Position = done, Target = target, Done = true }, cancellation);
+        LogRebuilt(name, done);
     }
 
     /// <summary>
