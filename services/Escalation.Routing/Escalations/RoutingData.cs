@@ -42,9 +42,14 @@ public static class RoutingData
         return open.Single();
     }
 
-    public static async Task<MatrixCell> CellAsync(this IQuerySession session, RoutingSettings settings, string category, Tier tier,
-        CancellationToken cancellation) =>
-        await session.LoadAsync<MatrixCell>(MatrixCell.IdFor(category, tier), cancellation) ?? settings.DefaultCell(category, tier);
+    /// <summary>The matrix cell of each (category, tier), in one read; a category without a cell gets the tier's default team.</summary>
+    public static async Task<List<MatrixCell>> CellsAsync(this IQuerySession session, RoutingSettings settings,
+        IReadOnlyList<(string Category, Tier Tier)> wanted, CancellationToken cancellation)
+    {
+        var stored = (await session.LoadManyAsync<MatrixCell>(cancellation, wanted.Select(w => MatrixCell.IdFor(w.Category, w.Tier)).Distinct()))
+            .ToDictionary(cell => cell.Id);
+        return wanted.Select(w => stored.GetValueOrDefault(MatrixCell.IdFor(w.Category, w.Tier)) ?? settings.DefaultCell(w.Category, w.Tier)).ToList();
+    }
 
     /// <summary>How long the owner has to acknowledge: the matrix cell's override, else the priority's default.</summary>
     public static async Task<TimeSpan> AcknowledgeWithinAsync(this IQuerySession session, RoutingSettings settings, Assignment assignment,

@@ -91,13 +91,18 @@ public sealed partial class EscalationRouter : IHostedService
         var caseIds = pendings.Select(pending => pending.Requested.CaseId).ToArray();
         await using var session = _store.LightweightSession();
 
-        // Before the locks: what each escalation needs (its case's category picks the matrix cell) and which open
-        // assignments it supersedes, so that their teams are locked too.
+        // Before the locks: which matrix cell each escalation needs and which open assignments it supersedes, so that
+        // their teams are locked too. The cell is the required capability's; only an escalation without one (rare:
+        // triage names one) needs its case read here, for the case's category.
         var before = session.CreateBatchQuery();
-        var readCases = caseIds.Select(id => before.Events.FetchLatest<RoutingCase>(id)).ToList();
+        var readCases = pendings.Select(pending => string.IsNullOrWhiteSpace(pending.Requested.RequiredCapability)
+            ? before.Events.FetchLatest<RoutingCase>(pending.Requested.CaseId)
+            : Task.FromResult<RoutingCase?>(null)).ToList();
         var readOpen = before.Query<Assignment>().Where(a => a.CaseId.IsOneOf(caseIds) && a.Status != AssignmentStatus.Closed).ToList();
         await before.Execute(cancellation);
-        var cells = await CellsAsync(session, pendings.Select(p => p.Requested).Zip(await Task.WhenAll(readCases)).ToList(), cancellation);
+        var categoryCases = await Task.WhenAll(readCases);
+        var cells = await session.CellsAsync(_settings,
+            pendings.Select((pending, i) => (RouteEscalation.CapabilityOf(pending.Requested, categoryCases[i]), pending.Requested.ToTier)).ToList(), cancellation);
         var superseded = (await readOpen).Where(a => pendings.Any(p => p.Requested.CaseId == a.CaseId && p.Requested.EscalationId != a.Id)).ToList();
         var teams = cells.SelectMany(cell => new[] { cell.Team, cell.OverflowTeam }).OfType<string>()
             .Concat(superseded.SelectMany(a => a.Teams)).Distinct(StringComparer.Ordinal).ToList();
@@ -153,19 +158,6 @@ public sealed partial class EscalationRouter : IHostedService
 
         return placements.Select(placement => placement.Outcome).ToList();
     }
-
-    /// <summary>Each escalation's matrix cell: by the capability it requires, else its case's category.</summary>
-    private async Task<List<MatrixCell>> CellsAsync(IQuerySession session, IReadOnlyList<(EscalationRequested Requested, RoutingCase? Case)> escalations,
-        CancellationToken cancellation)
-    {
-        var wanted = escalations.Select(e => (Category: CategoryOf(e.Requested, e.Case), e.Requested.ToTier)).ToList();
-        var stored = (await session.LoadManyAsync<MatrixCell>(cancellation, wanted.Select(w => MatrixCell.IdFor(w.Category, w.ToTier)).Distinct()))
-            .ToDictionary(cell => cell.Id);
-        return wanted.ConvertAll(w => stored.GetValueOrDefault(MatrixCell.IdFor(w.Category, w.ToTier)) ?? _settings.DefaultCell(w.Category, w.ToTier));
-    }
-
-    private static string CategoryOf(EscalationRequested requested, RoutingCase? state) =>
-        !string.IsNullOrWhiteSpace(requested.RequiredCapability) ? requested.RequiredCapability : state?.Category ?? "general";
 
     /// <summary>An escalation waiting for a group, and its consumer waiting for the outcome.</summary>
     private sealed class Pending(EscalationRequested requested, string causationId, Activity? origin)

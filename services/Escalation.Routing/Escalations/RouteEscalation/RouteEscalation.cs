@@ -99,8 +99,12 @@ public static class RouteEscalation
     private static AgentProfile? FindAgent(TeamRosters rosters, Assignment assignment, string agentId) =>
         assignment.Teams.SelectMany(team => rosters[team]).FirstOrDefault(candidate => candidate.Agent.Id == agentId)?.Agent;
 
+    /// <summary>The skill the escalation's owner needs, which also picks its matrix cell: the one it requires, else its case's category.</summary>
+    public static string CapabilityOf(EscalationRequested requested, RoutingCase? state) =>
+        string.IsNullOrWhiteSpace(requested.RequiredCapability) ? state?.Category ?? "general" : requested.RequiredCapability;
+
     public static RoutingNeed NeedOf(RoutingCase state, EscalationRequested requested) => new(
-        string.IsNullOrWhiteSpace(requested.RequiredCapability) ? state.Category : requested.RequiredCapability,
+        CapabilityOf(requested, state),
         requested.Handoff.Entities.Product,
         state.Language,
         requested.ToTier,
