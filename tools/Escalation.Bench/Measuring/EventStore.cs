@@ -36,16 +36,21 @@ public sealed class EventStore(NpgsqlDataSource dataSource)
         return (reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<DateTimeOffset>(1));
     }
 
-    /// <summary>
-    /// Cases that got a <c>NotificationSent</c> after <paramref name="after"/>, of any run: a cheap upper bound of a
-    /// run's completed escalations (one pass over the position range, no join), to poll before <see cref="TimelinesAsync"/>.
-    /// </summary>
-    public async Task<long> CasesNotifiedSinceAsync(long after, CancellationToken cancellationToken)
+    /// <summary>Cases with a <c>NotificationSent</c> at a position in (<paramref name="after"/>, <paramref name="upTo"/>].</summary>
+    public async Task<IReadOnlyList<Guid>> CasesNotifiedAsync(long after, long upTo, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
-            "SELECT count(DISTINCT stream_id) FROM events.mt_events WHERE seq_id > $1 AND type = 'notification_sent'");
+            "SELECT DISTINCT stream_id FROM events.mt_events WHERE seq_id > $1 AND seq_id <= $2 AND type = 'notification_sent'");
         command.Parameters.AddWithValue(after);
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        command.Parameters.AddWithValue(upTo);
+        var cases = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            cases.Add(reader.GetGuid(0));
+        }
+
+        return cases;
     }
 
     public async Task<IReadOnlyList<CaseTimeline>> TimelinesAsync(long after, string runId, CancellationToken cancellationToken)
