@@ -23,6 +23,7 @@ public static class NotificationSetup
         }
 
         builder.Services.AddSingleton(webhooks);
+        builder.Services.AddSingleton<SmtpConnections>();
         builder.Services.AddSingleton<EmailSender>();
         builder.Services.AddHttpClient<WebhookSender>(http => http.Timeout = Timeout.InfiniteTimeSpan); // the sender applies its own timeout
         var directory = section["DirectoryAddress"] ?? throw new InvalidOperationException("Notification:DirectoryAddress (routing's base URL) is not configured.");

@@ -27,14 +27,24 @@ public sealed record SmtpOptions
     public string From { get; init; } = "support@escalation.example";
     public string FromName { get; init; } = "Customer Support";
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Connected sessions kept open between sends, for the next ones to reuse; 0 opens one per email.</summary>
+    public int PooledConnections { get; init; } = 8;
+
+    /// <summary>A kept session idle longer than this is closed instead of reused (servers drop idle clients).</summary>
+    public TimeSpan ConnectionIdleTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Emails one session sends before it is closed and a new one opened (some relays cap this).</summary>
+    public int MessagesPerConnection { get; init; } = 100;
 }
 
 /// <summary>
-/// Sends a delivery as one multipart (text + HTML) email over SMTP with MailKit. The delivery id is the Message-Id,
-/// so a repeat after an interrupted attempt carries the same id. SMTP 4xx replies, refused or dropped connections and
-/// timeouts are transient; 5xx replies are permanent.
+/// Sends a delivery as one multipart (text + HTML) email over SMTP with MailKit, on a session from
+/// <see cref="SmtpConnections"/>. The delivery id is the Message-Id, so a repeat after an interrupted attempt carries
+/// the same id. SMTP 4xx replies, refused or dropped connections and timeouts are transient; 5xx replies are permanent.
+/// A kept session the server has closed meanwhile is not a failure: the email goes out once more on a new session.
 /// </summary>
-public sealed partial class EmailSender(SmtpOptions options)
+public sealed partial class EmailSender(SmtpOptions options, SmtpConnections connections)
 {
     public static string MessageIdFor(Guid deliveryId) => $"{deliveryId:N}@escalation.platform";
 
@@ -56,30 +66,43 @@ public sealed partial class EmailSender(SmtpOptions options)
         message.Headers.Add("Content-Language", delivery.Language);
         message.Headers.Add("X-Escalation-Template", delivery.Template);
 
-        try
+        while (true)
         {
-            using var client = new SmtpClient { Timeout = (int)options.Timeout.TotalMilliseconds };
-            await client.ConnectAsync(options.Host, options.Port, options.UseStartTls ? SecureSocketOptions.StartTls : SecureSocketOptions.None, cancellationToken);
-            if (options.Username is not null)
+            SmtpConnections.Session? session = null;
+            try
             {
-                await client.AuthenticateAsync(options.Username, options.Password ?? "", cancellationToken);
+                session = await connections.TakeAsync(cancellationToken);
+                var reply = await session.Client.SendAsync(message, cancellationToken);
+                await connections.ReturnAsync(session);
+                return SendOutcome.Success(QueueId(reply) ?? message.MessageId);
             }
+            catch (SmtpCommandException refused)
+            {
+                SmtpConnections.Discard(session);
+                var error = $"SMTP {(int)refused.StatusCode}: {refused.Message}";
+                return (int)refused.StatusCode >= 500 ? SendOutcome.Permanent(error) : SendOutcome.Retryable(error);
+            }
+            catch (Exception failure) when (IsConnectionFailure(failure, cancellationToken))
+            {
+                SmtpConnections.Discard(session);
+                if (session is { Reused: true })
+                {
+                    continue; // the server closed the kept session while it sat idle: a new session, not a failed send
+                }
 
-            var reply = await client.SendAsync(message, cancellationToken);
-            await client.DisconnectAsync(quit: true, cancellationToken);
-            return SendOutcome.Success(QueueId(reply) ?? message.MessageId);
-        }
-        catch (SmtpCommandException refused)
-        {
-            var error = $"SMTP {(int)refused.StatusCode}: {refused.Message}";
-            return (int)refused.StatusCode >= 500 ? SendOutcome.Permanent(error) : SendOutcome.Retryable(error);
-        }
-        catch (Exception failure) when (failure is SmtpProtocolException or SocketException or IOException or ServiceNotConnectedException or TimeoutException
-            || failure is OperationCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            return SendOutcome.Retryable($"SMTP {failure.GetType().Name}: {failure.Message}");
+                return SendOutcome.Retryable($"SMTP {failure.GetType().Name}: {failure.Message}");
+            }
+            catch
+            {
+                SmtpConnections.Discard(session);
+                throw;
+            }
         }
     }
+
+    private static bool IsConnectionFailure(Exception failure, CancellationToken cancellationToken) =>
+        failure is SmtpProtocolException or SocketException or IOException or ServiceNotConnectedException or TimeoutException
+        || failure is OperationCanceledException && !cancellationToken.IsCancellationRequested;
 
     /// <summary>The server's id for the message from its final reply, e.g. Postfix's "Ok: queued as 4XyZ".</summary>
     private static string? QueueId(string reply) => QueuedAs().Match(reply) is { Success: true } match ? match.Groups[1].Value : null;
