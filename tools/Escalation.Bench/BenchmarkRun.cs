@@ -15,7 +15,7 @@ namespace Escalation.Bench;
 public sealed record BenchOptions(
     Uri Intake, Uri Broker, Uri BrokerManagement, string Postgres, Uri History, string ApiKey,
     int IntakeContacts, double? SustainedContactRate, TimeSpan SustainedFor, TimeSpan LatencyFor, TimeSpan LimitsFor,
-    double EscalatingShare, bool SkipLimits, IReadOnlySet<string>? Only = null, double? LatencyContactRate = null)
+    double EscalatingShare, bool SkipLimits, IReadOnlySet<string>? Only = null, double? LatencyContactRate = null, int IntakeWarmupContacts = 0)
 {
     /// <summary>The groups of phases <c>--only</c> may name.</summary>
     public static readonly IReadOnlyList<string> PhaseGroups = ["intake", "pipeline", "feed", "history"];
@@ -143,31 +143,46 @@ public sealed partial class BenchmarkRun(BenchOptions options, TimeProvider time
 
     /// <summary>
     /// Contacts sent flat out; the rate is from the first send to the last contact's commit on its stream. Alone: the
-    /// other services are paused meanwhile, as if they ran on machines of their own.
+    /// other services are paused meanwhile, as if they ran on machines of their own. A warm-up burst the same way
+    /// comes first and is not measured: a fresh process spends its first seconds compiling code and opening
+    /// connections, and a platform in production runs warm.
     /// </summary>
     private async Task<double> MeasureIntakeAsync(string transport, bool alone, LimitResult? postgresLimit, CancellationToken cancellationToken)
     {
-        var runId = RunId($"in{transport}");
-        var from = await Store.HighestPositionAsync(cancellationToken);
         await using var sender = await SenderAsync(transport, cancellationToken);
         LoadResult load;
-        (long Count, DateTimeOffset? LastAt) recorded = default;
+        (long Count, DateTimeOffset? LastAt) recorded;
         using (alone ? ServiceProcesses.Pause(DownstreamServices) : null)
         {
-            load = await new LoadDriver(sender, new ContactMix(runId, options.EscalatingShare), inFlight: transport == "http" ? 64 : 2000, time)
-                .RunAsync(options.IntakeContacts, ratePerSecond: null, cancellationToken);
-            await WaitForAsync(async () => (recorded = await Store.ContactsRecordedAsync(from, runId, cancellationToken)).Count >= load.Sent.Count - load.Failed,
-                TimeSpan.FromMilliseconds(500), TimeSpan.FromMinutes(10), $"{options.IntakeContacts} contacts recorded", cancellationToken);
+            if (options.IntakeWarmupContacts > 0)
+            {
+                await BurstAsync($"wu{transport}", options.IntakeWarmupContacts);
+            }
+
+            (load, recorded) = await BurstAsync($"in{transport}", options.IntakeContacts);
         }
 
         var seconds = (recorded.LastAt!.Value - load.StartedAt).TotalSeconds;
         var rate = recorded.Count / seconds;
         Console.WriteLine($"   {recorded.Count} contacts recorded in {seconds:N1} s = {rate:N0}/s (sent in {load.SendingTook.TotalSeconds:N1} s, {load.Failed} failed)");
         var setting = alone ? "the other five services paused" : "the whole pipeline running on the same two cores";
+        var warmup = options.IntakeWarmupContacts > 0 ? $", after {options.IntakeWarmupContacts:N0} unmeasured" : "";
         _figures.Add(new Figure($"Intake over {transport.ToUpperInvariant()}{(alone ? " alone" : ", with the pipeline")}: contacts into case streams",
             rate, "/s", "≥ 5,000/s and ≥ 25 % of raw commits", rate >= 5000 && Ratio(rate, postgresLimit) is null or >= 0.25,
-            postgresLimit?.Name, Ratio(rate, postgresLimit), $"{recorded.Count} contacts flat out, {setting}"));
+            postgresLimit?.Name, Ratio(rate, postgresLimit), $"{recorded.Count} contacts flat out{warmup}, {setting}"));
         return rate;
+
+        async Task<(LoadResult Load, (long Count, DateTimeOffset? LastAt) Recorded)> BurstAsync(string phase, int count)
+        {
+            var runId = RunId(phase);
+            var from = await Store.HighestPositionAsync(cancellationToken);
+            var load = await new LoadDriver(sender, new ContactMix(runId, options.EscalatingShare), inFlight: transport == "http" ? 64 : 2000, time)
+                .RunAsync(count, ratePerSecond: null, cancellationToken);
+            (long Count, DateTimeOffset? LastAt) recorded = default;
+            await WaitForAsync(async () => (recorded = await Store.ContactsRecordedAsync(from, runId, cancellationToken)).Count >= load.Sent.Count - load.Failed,
+                TimeSpan.FromMilliseconds(500), TimeSpan.FromMinutes(10), $"{count} contacts recorded", cancellationToken);
+            return (load, recorded);
+        }
     }
 
     /// <summary>

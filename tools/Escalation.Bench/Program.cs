@@ -15,7 +15,12 @@ var postgres = new Option<string>("--postgres")
     Description = "PostgreSQL connection string (the platform's database)",
     DefaultValueFactory = _ => "Host=localhost;Database=escalation;Username=postgres;Password=postgres;SSL Mode=Disable;Maximum Pool Size=20",
 };
-var contacts = new Option<int>("--intake-contacts") { Description = "Contacts per intake run (flat out)", DefaultValueFactory = _ => 3000 };
+var contacts = new Option<int>("--intake-contacts") { Description = "Contacts per intake run (flat out)", DefaultValueFactory = _ => 10000 };
+var intakeWarmup = new Option<int>("--intake-warmup")
+{
+    Description = "Contacts sent the same way just before each intake run, not measured (JIT, connection pools); 0 for none",
+    DefaultValueFactory = _ => 2000,
+};
 var rate = new Option<double?>("--sustained-rate") { Description = "Contacts/s offered in the sustained run (default: the measured AMQP intake rate)" };
 var sustainedFor = new Option<int>("--sustained-seconds") { Description = "Length of the sustained run", DefaultValueFactory = _ => 60 };
 var latencyRate = new Option<double?>("--latency-rate") { Description = "Contacts/s offered in the latency run (default: half the sustained capacity), for comparing runs at one rate" };
@@ -43,7 +48,7 @@ var skipLimits = new Option<bool>("--skip-limits") { Description = "Do not measu
 
 var root = new RootCommand("bench: the escalation pipeline against this machine's raw PostgreSQL and RabbitMQ limits")
 {
-    intake, history, broker, management, postgres, apiKey, contacts, rate, sustainedFor, latencyRate, latencyFor, limitsFor, share, label, output, skipLimits, soakMinutes, only,
+    intake, history, broker, management, postgres, apiKey, contacts, intakeWarmup, rate, sustainedFor, latencyRate, latencyFor, limitsFor, share, label, output, skipLimits, soakMinutes, only,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -51,7 +56,7 @@ root.SetAction(async (parse, cancellationToken) =>
         parse.GetRequiredValue(postgres), parse.GetRequiredValue(history), parse.GetRequiredValue(apiKey), parse.GetValue(contacts), parse.GetValue(rate),
         TimeSpan.FromSeconds(parse.GetValue(sustainedFor)), TimeSpan.FromSeconds(parse.GetValue(latencyFor)),
         TimeSpan.FromSeconds(parse.GetValue(limitsFor)), parse.GetValue(share), parse.GetValue(skipLimits),
-        (parse.GetValue(only) ?? []).ToHashSet(StringComparer.Ordinal), parse.GetValue(latencyRate));
+        (parse.GetValue(only) ?? []).ToHashSet(StringComparer.Ordinal), parse.GetValue(latencyRate), parse.GetValue(intakeWarmup));
     var run = new RunInfo(DateTimeOffset.UtcNow, Git("rev-parse --short HEAD") + (Git("status --porcelain --untracked-files=no") is "" ? "" : "+changes"),
         $"{RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture})", Environment.ProcessorCount,
         Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024), 1), RuntimeInformation.FrameworkDescription, parse.GetRequiredValue(label));
