@@ -85,7 +85,7 @@ public sealed partial class EmailSender(SmtpOptions options, SmtpConnections con
             catch (Exception failure) when (IsConnectionFailure(failure, cancellationToken))
             {
                 SmtpConnections.Discard(session);
-                if (session is { Reused: true })
+                if (session is { Reused: true } && IsDropped(failure))
                 {
                     continue; // the server closed the kept session while it sat idle: a new session, not a failed send
                 }
@@ -101,8 +101,11 @@ public sealed partial class EmailSender(SmtpOptions options, SmtpConnections con
     }
 
     private static bool IsConnectionFailure(Exception failure, CancellationToken cancellationToken) =>
-        failure is SmtpProtocolException or SocketException or IOException or ServiceNotConnectedException or TimeoutException
-        || failure is OperationCanceledException && !cancellationToken.IsCancellationRequested;
+        IsDropped(failure) || failure is TimeoutException || failure is OperationCanceledException && !cancellationToken.IsCancellationRequested;
+
+    /// <summary>The connection is gone. Not a timeout: a server that stopped answering is not retried at once.</summary>
+    private static bool IsDropped(Exception failure) =>
+        failure is SmtpProtocolException or SocketException or IOException or ServiceNotConnectedException;
 
     /// <summary>The server's id for the message from its final reply, e.g. Postfix's "Ok: queued as 4XyZ".</summary>
     private static string? QueueId(string reply) => QueuedAs().Match(reply) is { Success: true } match ? match.Groups[1].Value : null;

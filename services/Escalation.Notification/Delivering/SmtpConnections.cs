@@ -20,6 +20,9 @@ public sealed partial class SmtpConnections(SmtpOptions options, TimeProvider ti
         public bool Reused => Sent > 0;
     }
 
+    /// <summary>A QUIT is a courtesy: a send that first closes an expired session waits this long for it at most.</summary>
+    private static readonly TimeSpan QuitTimeout = TimeSpan.FromSeconds(2);
+
     private readonly Stack<Session> _idle = new(); // newest on top: the sessions least likely to have been dropped
     private readonly Lock _gate = new();
     private long _opened;
@@ -103,7 +106,7 @@ public sealed partial class SmtpConnections(SmtpOptions options, TimeProvider ti
         {
             if (session.Client.IsConnected)
             {
-                using var quitWithin = new CancellationTokenSource(options.Timeout, time);
+                using var quitWithin = new CancellationTokenSource(QuitTimeout, time);
                 await session.Client.DisconnectAsync(quit: true, quitWithin.Token);
             }
         }
