@@ -21,6 +21,8 @@ apt_install() {
 if docker info >/dev/null 2>&1; then
   echo "start-dependencies: Docker engine found, using docker compose"
   docker compose -f "$root/docker-compose.yml" up -d --wait postgres rabbitmq otel-collector jaeger || fail "docker compose up failed"
+  docker compose -f "$root/docker-compose.yml" exec -T rabbitmq bash -s / <"$here/rabbitmq/set-policies.sh" >/dev/null \
+    || echo "start-dependencies: could not set the RabbitMQ policies (infra/rabbitmq/set-policies.sh)" >&2
 else
   # --- PostgreSQL 15 (Debian cluster 15/main) ---
   command -v pg_ctlcluster >/dev/null || apt_install postgresql-15
@@ -58,6 +60,7 @@ else
   # The management API (port 15672) is how the tests create a virtual host per run and watch queues drain.
   as_root rabbitmq-plugins -q enable rabbitmq_management >/dev/null || fail "could not enable rabbitmq_management"
   as_root rabbitmqctl -q eval 'application:set_env(rabbit, collect_statistics_interval, 500).' >/dev/null || true
+  as_root bash "$here/rabbitmq/set-policies.sh" / >/dev/null
 fi
 
 # --- smtp-sink (Postfix's test SMTP server) for notification mail in the demo and the tests ---

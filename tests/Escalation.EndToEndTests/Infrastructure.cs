@@ -46,6 +46,7 @@ public sealed class Infrastructure : IAsyncDisposable
             await ManagementAsync(HttpMethod.Put, $"api/vhosts/{VirtualHost}", "");
             await ManagementAsync(HttpMethod.Put, $"api/permissions/{VirtualHost}/{Credentials(broker).User}",
                 """{"configure":".*","write":".*","read":".*"}""");
+            await SetQueuePoliciesAsync();
             vhost = VirtualHost;
         }
 
@@ -53,6 +54,18 @@ public sealed class Infrastructure : IAsyncDisposable
         if (_management is not null)
         {
             await CreateServiceUsersAsync();
+        }
+    }
+
+    /// <summary>What infra/rabbitmq/set-policies.sh sets for the demo and production: classic queues v2 on RabbitMQ 3.10 and 3.11.</summary>
+    private async Task SetQueuePoliciesAsync()
+    {
+        using var overview = System.Text.Json.JsonDocument.Parse(await ManagementAsync(HttpMethod.Get, "api/overview", null));
+        var version = overview.RootElement.GetProperty("rabbitmq_version").GetString() ?? "";
+        if (version.StartsWith("3.10.", StringComparison.Ordinal) || version.StartsWith("3.11.", StringComparison.Ordinal))
+        {
+            await ManagementAsync(HttpMethod.Put, $"api/policies/{VirtualHost}/classic-queues-v2",
+                """{"pattern":".*","apply-to":"queues","definition":{"queue-version":2}}""");
         }
     }
 
