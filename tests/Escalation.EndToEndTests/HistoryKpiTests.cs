@@ -78,14 +78,12 @@ public sealed class HistoryKpiTests(PlatformFixture platform)
     public async Task Two_rebuilds_at_once_both_finish_and_leave_every_record_in_place()
     {
         var cancellation = TestContext.Current.CancellationToken;
-        var conversation = $"rebuilds-{Guid.NewGuid():N}"[..20];
-        var caseId = (await _driver.PostAsync(PlatformDriver.CustomerContact($"{conversation}-1", "billing", "領収書をください",
-            channel: "Email", conversationId: conversation), null)).Body.CaseId;
+        var (conversation, caseId) = await OpenEmailCaseAsync("rebuilds", "領収書をください");
         await _driver.WaitUntilSettledAsync(cancellation);
 
         var both = await _driver.PollAsync(async () => await Task.WhenAll(RebuildCaseRecordsAsync(cancellation), RebuildCaseRecordsAsync(cancellation))
             is var runs && runs.All(r => r is not null) ? runs : null, "the History instance never led the relay");
-        Assert.All(both, progress => Assert.True(progress!.Single(p => p.Done).Position >= progress!.Single(p => p.Done).Target));
+        Assert.All(both, progress => Assert.True(progress!.Single(p => p.Done) is var done && done.Position >= done.Target));
 
         // New events still reach the projection, and the case opened before the rebuilds has its record.
         var later = (await _driver.PostAsync(PlatformDriver.CustomerContact($"{conversation}-later", "billing", "追加です", channel: "Email"), null)).Body.CaseId;
@@ -107,9 +105,7 @@ public sealed class HistoryKpiTests(PlatformFixture platform)
     public async Task A_case_record_is_rewritten_only_by_events_it_folds()
     {
         var cancellation = TestContext.Current.CancellationToken;
-        var conversation = $"records-{Guid.NewGuid():N}"[..20];
-        var caseId = (await _driver.PostAsync(PlatformDriver.CustomerContact($"{conversation}-1", "billing", "請求書の再発行をお願いします",
-            channel: "Email", conversationId: conversation), null)).Body.CaseId;
+        var (conversation, caseId) = await OpenEmailCaseAsync("records", "請求書の再発行をお願いします");
         await using var connection = new NpgsqlConnection(platform.Infrastructure.PostgresConnectionString);
         await connection.OpenAsync(cancellation);
 
@@ -244,6 +240,14 @@ public sealed class HistoryKpiTests(PlatformFixture platform)
         using var rebuild = platform.HistoryAdmin.RebuildProjection(new RebuildProjectionRequest { Name = "nope" }, cancellationToken: cancellation);
         var unknown = await Assert.ThrowsAsync<RpcException>(() => rebuild.ResponseStream.MoveNext(cancellation));
         Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
+    }
+
+    /// <summary>A billing case opened by one customer email, in a conversation of its own.</summary>
+    private async Task<(string Conversation, Guid CaseId)> OpenEmailCaseAsync(string prefix, string text)
+    {
+        var conversation = $"{prefix}-{Guid.NewGuid():N}"[..20];
+        var opened = await _driver.PostAsync(PlatformDriver.CustomerContact($"{conversation}-1", "billing", text, channel: "Email", conversationId: conversation), null);
+        return (conversation, opened.Body.CaseId);
     }
 
     /// <summary>Rebuilds case-records and returns its progress messages; null while this History instance stands by.</summary>
