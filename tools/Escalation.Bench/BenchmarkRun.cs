@@ -37,7 +37,7 @@ public sealed partial class BenchmarkRun(BenchOptions options, TimeProvider time
     private readonly List<LatencyFigure> _latencies = [];
     private readonly List<LimitResult> _limits = [];
     private readonly List<string> _failures = [];
-    private IReadOnlyList<StatementCost> _statements = [];
+    private readonly List<StatementCost> _statements = [];
     private EventStore Store => field ??= new(_database);
     private Platform Platform => field ??= new(Store, options.BrokerManagement);
 
@@ -194,7 +194,7 @@ public sealed partial class BenchmarkRun(BenchOptions options, TimeProvider time
     {
         await ResetStatementStatisticsAsync(cancellationToken);
         var (load, timelines, eventsInWindow, _, _) = await DriveMixAsync("sustain", contactRate, options.SustainedFor, seed: 2, TimeSpan.FromMinutes(10), cancellationToken);
-        await ReadStatementStatisticsAsync(cancellationToken);
+        await ReadStatementStatisticsAsync("sustained run", cancellationToken);
         var windowEnd = load.StartedAt + load.SendingTook;
         var escalating = load.Escalating;
 
@@ -256,9 +256,11 @@ public sealed partial class BenchmarkRun(BenchOptions options, TimeProvider time
     private async Task MeasureLatencyAsync(double contactRate, CancellationToken cancellationToken)
     {
         await using var tap = await RelayLagTap.StartAsync(options.Broker, cancellationToken);
+        await ResetStatementStatisticsAsync(cancellationToken);
         tap.Record(true);
         var (load, timelines, _, _, _) = await DriveMixAsync("latency", contactRate, options.LatencyFor, seed: 3, TimeSpan.FromMinutes(5), cancellationToken);
         tap.Record(false);
+        await ReadStatementStatisticsAsync("latency run", cancellationToken);
         var escalating = load.Escalating;
 
         var sentAt = load.Sent.ToDictionary(s => s.ContactId, s => s.SentAt);
@@ -369,7 +371,7 @@ public sealed partial class BenchmarkRun(BenchOptions options, TimeProvider time
         }
     }
 
-    private async Task ReadStatementStatisticsAsync(CancellationToken cancellationToken)
+    private async Task ReadStatementStatisticsAsync(string phase, CancellationToken cancellationToken)
     {
         try
         {
@@ -379,14 +381,11 @@ public sealed partial class BenchmarkRun(BenchOptions options, TimeProvider time
                 """);
             top.Parameters.AddWithValue(StatementNoiseMilliseconds);
             await using var reader = await top.ExecuteReaderAsync(cancellationToken);
-            var statements = new List<StatementCost>();
             while (await reader.ReadAsync(cancellationToken))
             {
                 var text = reader.GetString(0);
-                statements.Add(new StatementCost(text.Length > 140 ? text[..140] + "…" : text, reader.GetInt64(1), reader.GetDouble(2), reader.GetDouble(3)));
+                _statements.Add(new StatementCost(phase, text.Length > 140 ? text[..140] + "…" : text, reader.GetInt64(1), reader.GetDouble(2), reader.GetDouble(3)));
             }
-
-            _statements = statements;
         }
         catch (PostgresException)
         {

@@ -22,6 +22,19 @@ public sealed class EventStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
+    /// How far the furthest-behind subscription (the relay, History's projections) is from the newest event. A
+    /// subscription that has not published an event yet may leave the queues empty while it still has work to do.
+    /// </summary>
+    public async Task<long> SubscriptionsBehindAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT coalesce((SELECT max(seq_id) FROM events.mt_events), 0)
+                 - coalesce((SELECT min(last_seq_id) FROM events.mt_event_progression WHERE name NOT LIKE 'HighWater%'), 0)
+            """);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>
     /// Contacts of the run (contact ids starting with <paramref name="runId"/>) recorded on case streams, and when the
     /// last of them was committed.
     /// </summary>

@@ -5,8 +5,8 @@ using System.Text;
 namespace Escalation.Bench.Measuring;
 
 /// <summary>
-/// The running platform seen from outside: whether it has settled (every queue empty, nothing new on the event store)
-/// so that one phase's backlog does not count against the next.
+/// The running platform seen from outside: whether it has settled (every queue empty, every subscription caught up,
+/// nothing new on the event store) so that one phase's backlog does not count against the next.
 /// </summary>
 public sealed class Platform(EventStore store, Uri rabbitManagement) : IDisposable
 {
@@ -22,7 +22,10 @@ public sealed class Platform(EventStore store, Uri rabbitManagement) : IDisposab
         return queues.Where(q => q.Consumers > 0 && !q.Name.StartsWith("bench.", StringComparison.Ordinal)).Sum(q => q.Messages ?? 0);
     }
 
-    /// <summary>Waits until the queues are empty and no event was appended for two consecutive looks a second apart.</summary>
+    /// <summary>
+    /// Waits until the queues are empty, the relay and History's projections have caught up, and no event was appended,
+    /// for two consecutive looks half a second apart.
+    /// </summary>
     public async Task WaitUntilSettledAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         var started = DateTime.UtcNow;
@@ -32,13 +35,14 @@ public sealed class Platform(EventStore store, Uri rabbitManagement) : IDisposab
         {
             var position = await store.HighestPositionAsync(cancellationToken);
             var queued = await QueuedMessagesAsync(cancellationToken);
-            quietLooks = queued == 0 && position == lastPosition ? quietLooks + 1 : 0;
+            var behind = await store.SubscriptionsBehindAsync(cancellationToken);
+            quietLooks = queued == 0 && behind <= 0 && position == lastPosition ? quietLooks + 1 : 0;
             if (quietLooks >= 2) return;
             lastPosition = position;
             await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
         }
 
-        throw new TimeoutException($"The platform did not settle within {timeout.TotalSeconds:0} s (queues or the event store still moving).");
+        throw new TimeoutException($"The platform did not settle within {timeout.TotalSeconds:0} s (queues, subscriptions or the event store still moving).");
     }
 
     private static HttpClient ManagementClient(Uri uri)

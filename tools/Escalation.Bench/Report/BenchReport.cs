@@ -17,8 +17,8 @@ public sealed record LatencyFigure(string Name, Distribution Milliseconds, strin
 /// <summary>CPU seconds each process group used during a phase, and the phase's wall time: where the time goes.</summary>
 public sealed record PhaseCpu(string Phase, double WallSeconds, IReadOnlyDictionary<string, double> CpuSeconds);
 
-/// <summary>A statement's share of the database's time during the sustained run (from pg_stat_statements, when installed).</summary>
-public sealed record StatementCost(string Statement, long Calls, double TotalMilliseconds, double MeanMilliseconds);
+/// <summary>A statement's share of the database's time during a phase (from pg_stat_statements, when installed).</summary>
+public sealed record StatementCost(string Phase, string Statement, long Calls, double TotalMilliseconds, double MeanMilliseconds);
 
 public sealed record BenchReport(
     RunInfo Run,

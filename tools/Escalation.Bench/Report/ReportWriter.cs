@@ -91,14 +91,14 @@ public static class ReportWriter
             md.AppendLine($"| {phase.Phase} | {N(phase.WallSeconds, 1)} | {string.Join(" | ", cells)} |");
         }
 
-        if (report.TopStatements.Count > 0)
+        foreach (var phase in report.TopStatements.GroupBy(statement => statement.Phase))
         {
             md.AppendLine();
-            md.AppendLine("## Database time by statement during the sustained run (pg_stat_statements)");
+            md.AppendLine($"## Database time by statement during the {phase.Key} (pg_stat_statements)");
             md.AppendLine();
             md.AppendLine("| statement | calls | total ms | mean ms |");
             md.AppendLine("|---|---:|---:|---:|");
-            foreach (var statement in report.TopStatements)
+            foreach (var statement in phase)
             {
                 md.AppendLine($"| `{statement.Statement.Replace("|", "\\|")}` | {statement.Calls} | {N(statement.TotalMilliseconds, 0)} | {N(statement.MeanMilliseconds, 2)} |");
             }
