@@ -44,6 +44,19 @@ public static class EventStore
     }
 
     /// <summary>
+    /// Names the service's connections (<c>Application Name</c>, shown in <c>pg_stat_activity</c> and the server's log)
+    /// unless the connection string names them itself, so that an operator looking at a lock, a long query or a full
+    /// pool sees which service it belongs to.
+    /// </summary>
+    public static string WithApplicationName(string connectionString, string applicationName)
+    {
+        var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        return given.ContainsKey("Application Name") || given.ContainsKey("ApplicationName")
+            ? connectionString
+            : new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = applicationName }.ConnectionString;
+    }
+
+    /// <summary>
     /// Marten on <c>ConnectionStrings:postgres</c>: the shared events schema, the service's own document schema,
     /// every case event type registered, and correlation, causation and header metadata on.
     /// </summary>
@@ -54,7 +67,8 @@ public static class EventStore
             ?? throw new InvalidOperationException("ConnectionStrings:postgres is not configured.");
 
         var migrateAtStartup = DatabaseSchema.MigratesAtStartup(builder.Configuration);
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(WithStatementPreparation(connectionString)));
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(
+            WithApplicationName(WithStatementPreparation(connectionString), builder.Environment.ApplicationName)));
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
         var marten = builder.Services.AddMarten(options =>

@@ -3,7 +3,7 @@ using Npgsql;
 
 namespace Escalation.UnitTests;
 
-public sealed class StatementPreparationTests
+public sealed class ConnectionStringTests
 {
     [Fact]
     public void Statements_are_prepared_after_their_second_use_unless_the_connection_string_says_otherwise()
@@ -17,5 +17,15 @@ public sealed class StatementPreparationTests
         Assert.Equal(off, EventStore.WithStatementPreparation(off));
         var tuned = new NpgsqlConnectionStringBuilder(EventStore.WithStatementPreparation("Host=db;Auto Prepare Min Usages=5"));
         Assert.Equal((64, 5), (tuned.MaxAutoPrepare, tuned.AutoPrepareMinUsages));
+    }
+
+    [Fact]
+    public void Connections_carry_the_service_name_unless_the_connection_string_names_them()
+    {
+        var named = new NpgsqlConnectionStringBuilder(EventStore.WithApplicationName("Host=db;Username=intake", "Escalation.Intake"));
+        Assert.Equal(("Escalation.Intake", "db", "intake"), (named.ApplicationName, named.Host, named.Username));
+
+        var given = "Host=db;Application Name=intake-blue";
+        Assert.Equal(given, EventStore.WithApplicationName(given, "Escalation.Intake"));
     }
 }
