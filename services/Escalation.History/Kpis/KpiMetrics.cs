@@ -52,7 +52,7 @@ public sealed partial class KpiMetrics : BackgroundService
         {
             try
             {
-                Publish(await KpiReport.ComputeAsync(_dataSource, _time.GetUtcNow() - _options.Window, to: null, KpiGrouping.Team, stoppingToken));
+                Publish(await KpiReport.ComputeAsync(_dataSource, _time.GetUtcNow() - _options.Window, to: null, KpiGrouping.Team, KpiWork.Background, stoppingToken));
             }
             catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {

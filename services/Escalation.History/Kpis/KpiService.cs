@@ -22,7 +22,7 @@ public sealed class KpiService(NpgsqlDataSource dataSource, EventProgression pro
         var grouping = ParseGrouping(request.GroupBy);
         // Read the position first: the records read next are at least that fresh.
         var position = await progression.ProjectionPositionAsync(CaseRecordProjection.ProjectionName, context.CancellationToken);
-        var rows = await KpiReport.ComputeAsync(dataSource, from, to, grouping, context.CancellationToken);
+        var rows = await KpiReport.ComputeAsync(dataSource, from, to, grouping, KpiWork.OnDemand, context.CancellationToken);
         var response = new V1.GetKpisResponse { ProjectionPosition = position };
         response.Rows.AddRange(rows.Select(ToMessage));
         return response;
