@@ -20,7 +20,19 @@ public sealed class CaseReferences(NpgsqlDataSource dataSource)
             return [];
         }
 
-        await using var command = dataSource.CreateCommand($"SELECT nextval('{SequenceName.QualifiedName}') FROM generate_series(1, $1)");
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await NextAsync(connection, count, cancellationToken);
+    }
+
+    /// <summary>The same on a connection already open, e.g. the one a session's transaction holds.</summary>
+    public async Task<IReadOnlyList<string>> NextAsync(NpgsqlConnection connection, int count, CancellationToken cancellationToken)
+    {
+        if (count == 0)
+        {
+            return [];
+        }
+
+        await using var command = new NpgsqlCommand($"SELECT nextval('{SequenceName.QualifiedName}') FROM generate_series(1, $1)", connection);
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = count });
         var references = new List<string>(count);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -80,6 +80,9 @@ public sealed partial class ContactGroupCommit : IHostedService
     private async Task<IReadOnlyList<(PendingContact, ContactOutcome)>> TryCommitAsync(List<PendingContact> group)
     {
         await using var session = _store.LightweightSession();
+        // One connection for the lookups, the reference numbers and the commit: otherwise each is a checkout of its
+        // own from the pool, and each checkout costs PostgreSQL the pool's seven-statement session reset.
+        await session.BeginTransactionAsync(CancellationToken.None);
 
         var lookups = session.CreateBatchQuery();
         var recordedContacts = lookups.LoadMany<ReceivedContact>().ById(group.Select(pending => pending.ContactKey).Distinct().ToArray());
@@ -104,7 +107,7 @@ public sealed partial class ContactGroupCommit : IHostedService
         var opening = together.Where(pending =>
             !known.TryGetValue(pending.ConversationKey, out var conversation)
             || ReceiveContact.NeedsNewCase(cases[conversation.CaseId], _options.ReopenWindow, now)).ToHashSet();
-        var newReferences = new Queue<string>(await _references.NextAsync(opening.Count, CancellationToken.None));
+        var newReferences = new Queue<string>(await _references.NextAsync(session.Connection!, opening.Count, CancellationToken.None));
 
         var recorded = new List<(PendingContact, ContactOutcome)>(together.Count);
         foreach (var pending in together)
