@@ -4,19 +4,44 @@ namespace Escalation.ServiceDefaults;
 /// Wakes a polling worker when work falls due earlier than it meant to sleep (an SLA alert planned sooner, a
 /// notification to send now). Same process only; other instances find the work when they poll.
 /// </summary>
+/// <remarks>
+/// One announcement wakes one worker, not all of them: every woken worker polls the database, and the others would
+/// find nothing (measured in Notification at 100 contacts/s: four workers woken per planned notification, a third of
+/// its pool checkouts spent on empty polls). A worker that finds more than it can take announces again. An
+/// announcement that finds no one asleep is kept for the next worker about to sleep, which then polls once more
+/// instead of sleeping past work that committed after its last look.
+/// </remarks>
 public sealed class WakeSignal
 {
     private readonly object _gate = new();
-    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private DateTimeOffset _sleepingUntil = DateTimeOffset.MaxValue;
+    private readonly List<Sleeper> _sleepers = [];
+    private DateTimeOffset? _unheard;
+
+    /// <summary>Workers asleep now, not yet woken.</summary>
+    public int Sleeping
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _sleepers.Count;
+            }
+        }
+    }
 
     public void Wake(DateTimeOffset dueAt)
     {
         lock (_gate)
         {
-            if (dueAt < _sleepingUntil)
+            var sleeper = _sleepers.Find(s => dueAt < s.Until);
+            if (sleeper is not null)
             {
-                _wake.TrySetResult();
+                _sleepers.Remove(sleeper);
+                sleeper.Woken.TrySetResult();
+            }
+            else if (_sleepers.Count == 0)
+            {
+                _unheard = _unheard is { } earlier && earlier < dueAt ? earlier : dueAt;
             }
         }
     }
@@ -24,22 +49,37 @@ public sealed class WakeSignal
     /// <summary>Sleeps until <paramref name="until"/> or until earlier work is announced.</summary>
     public async Task SleepAsync(DateTimeOffset until, TimeSpan delay, TimeProvider time, CancellationToken cancellation)
     {
-        Task woken;
+        var sleeper = new Sleeper(until);
         lock (_gate)
         {
-            _sleepingUntil = until;
-            if (_wake.Task.IsCompleted)
+            if (_unheard is { } due)
             {
-                _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+                _unheard = null;
+                if (due < until)
+                {
+                    return;
+                }
             }
 
-            woken = _wake.Task;
+            _sleepers.Add(sleeper);
         }
 
-        await Task.WhenAny(woken, Task.Delay(delay, time, cancellation));
-        lock (_gate)
+        try
         {
-            _sleepingUntil = DateTimeOffset.MaxValue;
+            await Task.WhenAny(sleeper.Woken.Task, Task.Delay(delay, time, cancellation));
         }
+        finally
+        {
+            lock (_gate)
+            {
+                _sleepers.Remove(sleeper);
+            }
+        }
+    }
+
+    private sealed class Sleeper(DateTimeOffset until)
+    {
+        public DateTimeOffset Until { get; } = until;
+        public TaskCompletionSource Woken { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

@@ -15,7 +15,6 @@ namespace Escalation.Notification.Delivering;
 /// </summary>
 public sealed partial class DeliveryDispatcher(
     IDocumentStore store,
-    NpgsqlDataSource dataSource,
     EmailSender email,
     WebhookSender webhook,
     RetryOptions retry,
@@ -37,11 +36,16 @@ public sealed partial class DeliveryDispatcher(
         {
             try
             {
-                var claimed = await ClaimAsync(stoppingToken);
+                var (claimed, nextDue) = await ClaimAsync(stoppingToken);
                 if (claimed.Count == 0)
                 {
-                    await SleepUntilNextAsync(stoppingToken);
+                    await SleepUntilAsync(nextDue, stoppingToken);
                     continue;
+                }
+
+                if (claimed.Count == ClaimBatch)
+                {
+                    signal.Wake(time.GetUtcNow()); // there may be more: another worker takes the next batch meanwhile
                 }
 
                 await Task.WhenAll(claimed.Select(delivery => SendAndRecordAsync(delivery, stoppingToken)));
@@ -54,8 +58,11 @@ public sealed partial class DeliveryDispatcher(
         }
     }
 
-    /// <summary>Claims up to a batch of due deliveries for one attempt each; gives up interrupted ones whose budget is spent.</summary>
-    private async Task<IReadOnlyList<Delivery>> ClaimAsync(CancellationToken cancellation)
+    /// <summary>
+    /// Claims up to a batch of due deliveries for one attempt each; gives up interrupted ones whose budget is spent.
+    /// When none is due, says when the next one is, read on the same connection.
+    /// </summary>
+    private async Task<(IReadOnlyList<Delivery> Claimed, DateTimeOffset? NextDue)> ClaimAsync(CancellationToken cancellation)
     {
         await using var session = store.LightweightSession();
         await session.BeginTransactionAsync(cancellation);
@@ -75,7 +82,8 @@ public sealed partial class DeliveryDispatcher(
 
         if (ids.Count == 0)
         {
-            return [];
+            await using var earliest = new NpgsqlCommand($"SELECT min(due_at) FROM {NotificationSetup.Schema}.mt_doc_delivery", session.Connection);
+            return ([], await earliest.ExecuteScalarAsync(cancellation) is DateTime due ? new DateTimeOffset(due, TimeSpan.Zero) : null);
         }
 
         var claimed = new List<Delivery>();
@@ -103,7 +111,7 @@ public sealed partial class DeliveryDispatcher(
         }
 
         await session.SaveChangesAsync(cancellation);
-        return claimed;
+        return (claimed, null);
     }
 
     private async Task SendAndRecordAsync(Delivery delivery, CancellationToken cancellation)
@@ -189,12 +197,10 @@ public sealed partial class DeliveryDispatcher(
         return activity;
     }
 
-    private async Task SleepUntilNextAsync(CancellationToken cancellation)
+    private async Task SleepUntilAsync(DateTimeOffset? nextDue, CancellationToken cancellation)
     {
-        await using var earliest = dataSource.CreateCommand($"SELECT min(due_at) FROM {NotificationSetup.Schema}.mt_doc_delivery");
-        var next = await earliest.ExecuteScalarAsync(cancellation);
         var now = time.GetUtcNow();
-        var delay = next is DateTime due ? new DateTimeOffset(due, TimeSpan.Zero) - now : LongestSleep;
+        var delay = nextDue is { } due ? due - now : LongestSleep;
         delay = delay < TimeSpan.Zero ? TimeSpan.Zero : delay > LongestSleep ? LongestSleep : delay;
         await signal.SleepAsync(now + delay, delay, time, cancellation);
     }

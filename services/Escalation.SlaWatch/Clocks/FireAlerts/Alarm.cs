@@ -52,6 +52,11 @@ public sealed partial class Alarm(IDocumentStore store, SlaPolicy policy, WakeSi
             {
                 if (await TryFireAsync(candidate, cancellation))
                 {
+                    if (due.Count > 1)
+                    {
+                        signal.Wake(now); // more are due: another worker takes one meanwhile
+                    }
+
                     return true;
                 }
             }
