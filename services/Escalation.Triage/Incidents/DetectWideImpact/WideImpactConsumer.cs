@@ -23,6 +23,7 @@ public sealed partial class WideImpactConsumer(IDocumentStore store, TriageRules
         }
 
         await using var session = store.LightweightSession();
+        await session.BeginTransactionAsync(context.CancellationToken); // one pooled connection for the read and the write
         var state = await session.Events.AggregateStreamAsync<TriageCase>(context.Message.CaseId, token: context.CancellationToken);
         var first = state?.Turns.FirstOrDefault(t => t.Contact.Author == Contracts.AuthorKind.Customer);
         if (state is null || first is null || first.EventId != eventId)
@@ -79,6 +80,7 @@ public sealed partial class WideImpactConsumer(IDocumentStore store, TriageRules
     private async Task Leave(Guid caseId, CancellationToken cancellation)
     {
         await using var session = store.LightweightSession();
+        await session.BeginTransactionAsync(cancellation);
         var state = await session.Events.AggregateStreamAsync<TriageCase>(caseId, token: cancellation);
         var first = state?.Turns.FirstOrDefault(t => t.Contact.Author == Contracts.AuthorKind.Customer);
         if (state is null || first is null || !DetectWideImpact.Clusters(state.Category, first.Contact.Entities.Product, rules.WideImpact))
