@@ -46,9 +46,16 @@ public sealed class WakeSignal
         }
     }
 
-    /// <summary>Sleeps until <paramref name="until"/> or until earlier work is announced.</summary>
-    public async Task SleepAsync(DateTimeOffset until, TimeSpan delay, TimeProvider time, CancellationToken cancellation)
+    /// <summary>
+    /// Sleeps until <paramref name="nextDue"/> (at once when it has passed), at most <paramref name="longest"/> (also
+    /// when nothing is due), or until earlier work is announced.
+    /// </summary>
+    public async Task SleepAsync(DateTimeOffset? nextDue, TimeSpan longest, TimeProvider time, CancellationToken cancellation)
     {
+        var now = time.GetUtcNow();
+        var delay = nextDue is { } next ? next - now : longest;
+        delay = delay < TimeSpan.Zero ? TimeSpan.Zero : delay > longest ? longest : delay;
+        var until = now + delay;
         var sleeper = new Sleeper(until);
         lock (_gate)
         {

@@ -39,7 +39,7 @@ public sealed partial class DeliveryDispatcher(
                 var (claimed, nextDue) = await ClaimAsync(stoppingToken);
                 if (claimed.Count == 0)
                 {
-                    await SleepUntilAsync(nextDue, stoppingToken);
+                    await signal.SleepAsync(nextDue, LongestSleep, time, stoppingToken);
                     continue;
                 }
 
@@ -197,13 +197,6 @@ public sealed partial class DeliveryDispatcher(
         return activity;
     }
 
-    private async Task SleepUntilAsync(DateTimeOffset? nextDue, CancellationToken cancellation)
-    {
-        var now = time.GetUtcNow();
-        var delay = nextDue is { } due ? due - now : LongestSleep;
-        delay = delay < TimeSpan.Zero ? TimeSpan.Zero : delay > LongestSleep ? LongestSleep : delay;
-        await signal.SleepAsync(now + delay, delay, time, cancellation);
-    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Case {CaseId}: {Audience} notified by {Channel} ({Template}, {Language}, attempt {Attempt})")]
     private partial void LogSent(Guid caseId, Audience audience, NotificationChannel channel, string template, string language, int attempt);

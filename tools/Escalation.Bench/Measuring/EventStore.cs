@@ -22,15 +22,13 @@ public sealed class EventStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// How far the furthest-behind subscription (the relay, History's projections) is from the newest event. A
+    /// The position the furthest-behind subscription (the relay, History's projections) has read up to. A
     /// subscription that has not published an event yet may leave the queues empty while it still has work to do.
     /// </summary>
-    public async Task<long> SubscriptionsBehindAsync(CancellationToken cancellationToken)
+    public async Task<long> SlowestSubscriptionPositionAsync(CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
-            SELECT coalesce((SELECT max(seq_id) FROM events.mt_events), 0)
-                 - coalesce((SELECT min(last_seq_id) FROM events.mt_event_progression WHERE name NOT LIKE 'HighWater%'), 0)
-            """);
+        await using var command = dataSource.CreateCommand(
+            "SELECT coalesce(min(last_seq_id), 0) FROM events.mt_event_progression WHERE name NOT LIKE 'HighWater%'");
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 

@@ -35,8 +35,8 @@ public sealed class Platform(EventStore store, Uri rabbitManagement) : IDisposab
         {
             var position = await store.HighestPositionAsync(cancellationToken);
             var queued = await QueuedMessagesAsync(cancellationToken);
-            var behind = await store.SubscriptionsBehindAsync(cancellationToken);
-            quietLooks = queued == 0 && behind <= 0 && position == lastPosition ? quietLooks + 1 : 0;
+            var caughtUp = await store.SlowestSubscriptionPositionAsync(cancellationToken) >= position;
+            quietLooks = queued == 0 && caughtUp && position == lastPosition ? quietLooks + 1 : 0;
             if (quietLooks >= 2) return;
             lastPosition = position;
             await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);

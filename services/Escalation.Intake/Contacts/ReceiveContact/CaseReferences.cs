@@ -10,21 +10,16 @@ public sealed class CaseReferences(NpgsqlDataSource dataSource)
     public const long FirstNumber = 1000;
     public static readonly DbObjectName SequenceName = PostgresqlProvider.Instance.Parse($"{IntakeSetup.Schema}.case_reference");
 
-    public async Task<string> NextAsync(CancellationToken cancellationToken) => (await NextAsync(1, cancellationToken))[0];
-
-    /// <summary><paramref name="count"/> new references in one round trip, in ascending order.</summary>
-    public async Task<IReadOnlyList<string>> NextAsync(int count, CancellationToken cancellationToken)
+    public async Task<string> NextAsync(CancellationToken cancellationToken)
     {
-        if (count == 0)
-        {
-            return [];
-        }
-
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        return await NextAsync(connection, count, cancellationToken);
+        return (await NextAsync(connection, 1, cancellationToken))[0];
     }
 
-    /// <summary>The same on a connection already open, e.g. the one a session's transaction holds.</summary>
+    /// <summary>
+    /// <paramref name="count"/> new references in one round trip, in ascending order, on a connection already open
+    /// (e.g. the one a session's transaction holds).
+    /// </summary>
     public async Task<IReadOnlyList<string>> NextAsync(NpgsqlConnection connection, int count, CancellationToken cancellationToken)
     {
         if (count == 0)

@@ -114,10 +114,7 @@ public sealed partial class Alarm(IDocumentStore store, SlaPolicy policy, WakeSi
     {
         await using var query = store.QuerySession();
         var next = await query.Query<ClockAlert>().OrderBy(a => a.FireAt).FirstOrDefaultAsync(cancellation);
-        var now = time.GetUtcNow();
-        var delay = next is null ? LongestSleep : next.FireAt - now;
-        delay = delay < TimeSpan.Zero ? TimeSpan.Zero : delay > LongestSleep ? LongestSleep : delay;
-        await signal.SleepAsync(now + delay, delay, time, cancellation);
+        await signal.SleepAsync(next?.FireAt, LongestSleep, time, cancellation);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Case {CaseId}: {Metric} at {Percent}% ({LatenessMs:0} ms after its instant, late: {Late})")]
