@@ -32,8 +32,9 @@ public sealed record CaseDecisionOptions
 /// Group commit for decisions on case events: decisions that arrive while a commit is under way are made together in
 /// the next one, on different cases, under the same row locks a lone decision takes. Under load one transaction (one
 /// lock statement, one batched read, one write, one WAL flush) then carries many case events, while a lone decision on
-/// an idle service still commits at once. A decision the group cannot make (a second one on the same case, or every
-/// one of a group whose commit failed) is made alone on <see cref="CaseDecisions.DecideAsync{TView}"/> right after.
+/// an idle service still commits at once. A decision the group cannot make (a second one on the same case, one on a
+/// case whose stream another transaction has locked, or every one of a group whose commit failed) is made alone on
+/// <see cref="CaseDecisions.DecideAsync{TView}"/> right after.
 /// </summary>
 public sealed partial class CaseDecisionGroups<TView> : IHostedService where TView : class
 {
@@ -102,15 +103,23 @@ public sealed partial class CaseDecisionGroups<TView> : IHostedService where TVi
     private async Task TryCommitAsync(List<Pending> together)
     {
         await using var session = _store.LightweightSession();
-        await session.LockStreamsAsync(together.Select(pending => pending.Decision.CaseId), CancellationToken.None);
+        var locked = await session.LockFreeStreamsAsync(together.Select(pending => pending.Decision.CaseId), CancellationToken.None);
+        // A case locked elsewhere (usually another service deciding on the same event) is left to its caller, who
+        // waits for it alone: the rest of the group does not wait, nor hold its own locks meanwhile.
+        var deciding = together.Where(pending => locked.Contains(pending.Decision.CaseId)).ToList();
+        if (deciding.Count == 0)
+        {
+            return;
+        }
+
         var read = session.CreateBatchQuery();
-        var states = together.Select(pending => read.Events.FetchLatest<TView>(pending.Decision.CaseId)).ToList();
+        var states = deciding.Select(pending => read.Events.FetchLatest<TView>(pending.Decision.CaseId)).ToList();
         await read.Execute();
 
         var appending = false;
-        for (var i = 0; i < together.Count; i++)
+        for (var i = 0; i < deciding.Count; i++)
         {
-            var (pending, state) = (together[i], await states[i]);
+            var (pending, state) = (deciding[i], await states[i]);
             var decision = pending.Decision;
             IReadOnlyList<ICaseEvent> events;
             try

@@ -34,4 +34,25 @@ public static class TransactionLocks
         command.Parameters.AddWithValue("ids", streamIds.Distinct().ToArray());
         await command.ExecuteNonQueryAsync(cancellation);
     }
+
+    /// <summary>
+    /// Starts the session's transaction and takes the row locks of those case streams no other transaction holds,
+    /// without waiting for the rest.
+    /// </summary>
+    /// <returns>The streams now locked: not those locked elsewhere, nor those that do not exist yet.</returns>
+    public static async Task<HashSet<Guid>> LockFreeStreamsAsync(this IDocumentSession session, IEnumerable<Guid> streamIds, CancellationToken cancellation)
+    {
+        await session.BeginTransactionAsync(cancellation);
+        await using var command = new NpgsqlCommand(
+            $"SELECT id FROM {EventStore.EventsSchema}.mt_streams WHERE id = ANY(@ids) FOR UPDATE SKIP LOCKED", session.Connection);
+        command.Parameters.AddWithValue("ids", streamIds.Distinct().ToArray());
+        var locked = new HashSet<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        while (await reader.ReadAsync(cancellation))
+        {
+            locked.Add(reader.GetGuid(0));
+        }
+
+        return locked;
+    }
 }

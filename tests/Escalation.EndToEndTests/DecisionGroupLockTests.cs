@@ -1,0 +1,139 @@
+using Escalation.Contracts;
+using Escalation.Contracts.Cases;
+using Escalation.ServiceDefaults;
+using JasperFx;
+using JasperFx.Events;
+using Marten;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace Escalation.EndToEndTests;
+
+/// <summary>
+/// A group of case decisions (CaseDecisionGroups) does not wait for a case whose stream another transaction has
+/// locked (at half load, usually another service deciding on the same event): the rest of the group commits, and the
+/// held case is decided alone once the lock is released. Real PostgreSQL and Marten, in a database of its own.
+/// </summary>
+public sealed class DecisionGroupLockTests(PlatformFixture platform) : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20); // a waiting group would wait 30 s for its lock statement
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    private readonly string _database = $"{platform.Infrastructure.DatabaseName}_decision_locks";
+    private DocumentStore? _store;
+
+    /// <summary>Resolution attempts on a case: enough state for a decision to read.</summary>
+    public sealed record Attempts(Guid Id, int Count)
+    {
+        public static Attempts Create(CaseClosed closed) => new(closed.CaseId, 0);
+
+        public Attempts Apply(ResolutionAttempted _) => this with { Count = Count + 1 };
+    }
+
+    [Fact]
+    public async Task A_case_locked_elsewhere_is_decided_alone_after_the_lock_while_the_rest_of_its_group_commits()
+    {
+        var store = _store!;
+        var (first, held, free) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        await using (var session = store.LightweightSession())
+        {
+            foreach (var caseId in new[] { first, held, free })
+            {
+                session.Events.StartStream(caseId, new CaseClosed(caseId, DateTimeOffset.UtcNow));
+            }
+
+            await session.SaveChangesAsync(Cancellation);
+        }
+
+        await using var elsewhere = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false }.ConnectionString);
+        await elsewhere.OpenAsync(Cancellation);
+        await using var lockHeld = await elsewhere.BeginTransactionAsync(Cancellation);
+        await using (var takeLock = new NpgsqlCommand("SELECT id FROM events.mt_streams WHERE id = @id FOR UPDATE", elsewhere, lockHeld))
+        {
+            takeLock.Parameters.AddWithValue("id", held);
+            await takeLock.ExecuteNonQueryAsync(Cancellation);
+        }
+
+        var groups = new CaseDecisionGroups<Attempts>(store, new CaseDecisionOptions { MaxCasesPerCommit = 32, ConcurrentCommits = 1 },
+            NullLogger<CaseDecisionGroups<Attempts>>.Instance);
+        await groups.StartAsync(Cancellation);
+        try
+        {
+            // One committer, busy deciding the first case until released: the next two decisions queue up behind it
+            // and go into the next group together.
+            using var firstDeciding = new ManualResetEventSlim();
+            using var releaseFirst = new ManualResetEventSlim();
+            var firstDecided = groups.DecideAsync(Attempt(first, _ =>
+            {
+                firstDeciding.Set();
+                releaseFirst.Wait(Deadline);
+            }), Cancellation);
+            Assert.True(firstDeciding.Wait(Deadline, Cancellation), "the first group never started deciding");
+            var seenBy = new Dictionary<Guid, int>();
+            var heldDecided = groups.DecideAsync(Attempt(held, state => seenBy[held] = state!.Count), Cancellation);
+            var freeDecided = groups.DecideAsync(Attempt(free, state => seenBy[free] = state!.Count), Cancellation);
+            releaseFirst.Set();
+            await firstDecided.WaitAsync(Deadline, Cancellation);
+
+            Assert.Single(await freeDecided.WaitAsync(Deadline, Cancellation));
+            Assert.Equal(2, await VersionAsync(free));
+            Assert.False(heldDecided.IsCompleted);
+            Assert.Equal(1, await VersionAsync(held));
+
+            await lockHeld.CommitAsync(Cancellation);
+            Assert.Single(await heldDecided.WaitAsync(Deadline, Cancellation));
+            Assert.Equal(2, await VersionAsync(held));
+            Assert.Equal(new Dictionary<Guid, int> { [held] = 0, [free] = 0 }, seenBy); // each decided once, on the state before its append
+        }
+        finally
+        {
+            await groups.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private static CaseDecision<Attempts> Attempt(Guid caseId, Action<Attempts?> deciding) => new(caseId, $"test-{caseId}", "test", null, state =>
+    {
+        deciding(state);
+        return [new ResolutionAttempted(caseId, "retry", AttemptOutcome.Failed, "test", DateTimeOffset.UtcNow)];
+    });
+
+    private async Task<long> VersionAsync(Guid caseId)
+    {
+        await using var session = _store!.QuerySession();
+        return (await session.Events.FetchStreamStateAsync(caseId, Cancellation))!.Version;
+    }
+
+    private string ConnectionString => new NpgsqlConnectionStringBuilder(platform.Infrastructure.PostgresConnectionString) { Database = _database }.ConnectionString;
+
+    public async ValueTask InitializeAsync()
+    {
+        await AdminAsync($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)");
+        await AdminAsync($"CREATE DATABASE {_database}");
+        _store = DocumentStore.For(options =>
+        {
+            options.Connection(ConnectionString);
+            options.DatabaseSchemaName = "decisions";
+            options.Events.DatabaseSchemaName = EventStore.EventsSchema;
+            options.Events.StreamIdentity = StreamIdentity.AsGuid;
+            options.Events.MetadataConfig.CorrelationIdEnabled = true;
+            options.Events.MetadataConfig.CausationIdEnabled = true;
+            options.Events.MetadataConfig.HeadersEnabled = true;
+            options.AutoCreateSchemaObjects = AutoCreate.All;
+        });
+        await _store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _store?.Dispose();
+        await AdminAsync($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)");
+    }
+
+    private async Task AdminAsync(string sql)
+    {
+        await using var admin = new NpgsqlConnection(platform.Infrastructure.PostgresConnectionString);
+        await admin.OpenAsync(Cancellation);
+        await using var command = new NpgsqlCommand(sql, admin);
+        await command.ExecuteNonQueryAsync(Cancellation);
+    }
+}
