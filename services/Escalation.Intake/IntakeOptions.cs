@@ -21,9 +21,15 @@ public sealed record IntakeOptions
     /// </summary>
     public int InboundConcurrency { get; init; } = 128;
 
+    /// <summary>
+    /// How long a group commit waits for a case another transaction holds (an erasure, another instance) before it
+    /// gives up and each of its contacts is recorded alone, so that one held case cannot stall the contacts of others.
+    /// </summary>
+    public int GroupLockWaitMilliseconds { get; init; } = 1000;
+
     public IntakeOptions Validated() =>
-        MaxContactsPerCommit < 1 || ConcurrentCommits < 1 || InboundConcurrency < 1
+        MaxContactsPerCommit < 1 || ConcurrentCommits < 1 || InboundConcurrency < 1 || GroupLockWaitMilliseconds < 1
             ? throw new InvalidOperationException(
-                "Intake:MaxContactsPerCommit, Intake:ConcurrentCommits and Intake:InboundConcurrency must each be at least 1.")
+                "Intake:MaxContactsPerCommit, Intake:ConcurrentCommits, Intake:InboundConcurrency and Intake:GroupLockWaitMilliseconds must each be at least 1.")
             : this;
 }

@@ -18,6 +18,15 @@ public sealed record CaseDecisionOptions
     /// <summary>Group transactions under way at once.</summary>
     public int ConcurrentCommits { get; init; } = 2;
 
+    /// <summary>
+    /// How long a group waits for a case stream another transaction holds before it gives up and each of its cases is
+    /// decided alone, so that one case held for long (an erasure, a stuck transaction) cannot stall every case that
+    /// shares its group. Brief holds, such as another service deciding on the same event, are waited for.
+    /// </summary>
+    public int LockWaitMilliseconds { get; init; } = 1000;
+
+    public TimeSpan LockWait => TimeSpan.FromMilliseconds(LockWaitMilliseconds);
+
     /// <summary>The <c>CaseDecisions</c> section, validated (defaults when it is absent).</summary>
     public static CaseDecisionOptions From(IConfiguration configuration) =>
         (configuration.GetSection("CaseDecisions").Get<CaseDecisionOptions>() ?? new CaseDecisionOptions()).Validated();
@@ -25,6 +34,7 @@ public sealed record CaseDecisionOptions
     public CaseDecisionOptions Validated() =>
         MaxCasesPerCommit < 1 ? throw new InvalidOperationException($"CaseDecisions:MaxCasesPerCommit must be 1 or more, not {MaxCasesPerCommit}.")
         : ConcurrentCommits < 1 ? throw new InvalidOperationException($"CaseDecisions:ConcurrentCommits must be 1 or more, not {ConcurrentCommits}.")
+        : LockWaitMilliseconds < 1 ? throw new InvalidOperationException($"CaseDecisions:LockWaitMilliseconds must be 1 or more, not {LockWaitMilliseconds}.")
         : this;
 }
 
@@ -32,20 +42,22 @@ public sealed record CaseDecisionOptions
 /// Group commit for decisions on case events: decisions that arrive while a commit is under way are made together in
 /// the next one, on different cases, under the same row locks a lone decision takes. Under load one transaction (one
 /// lock statement, one batched read, one write, one WAL flush) then carries many case events, while a lone decision on
-/// an idle service still commits at once. A decision the group cannot make (a second one on the same case, one on a
-/// case whose stream another transaction has locked, or every one of a group whose commit failed) is made alone on
-/// <see cref="CaseDecisions.DecideAsync{TView}"/> right after.
+/// an idle service still commits at once. A decision the group cannot make (a second one on the same case, or every
+/// one of a group whose commit failed, or that waited longer than <see cref="CaseDecisionOptions.LockWait"/> for a case
+/// locked elsewhere) is made alone on <see cref="CaseDecisions.DecideAsync{TView}"/> right after.
 /// </summary>
 public sealed partial class CaseDecisionGroups<TView> : IHostedService where TView : class
 {
     private readonly IDocumentStore _store;
     private readonly ILogger<CaseDecisionGroups<TView>> _logger;
     private readonly GroupCommitQueue<Pending> _waiting;
+    private readonly TimeSpan _lockWait;
 
     public CaseDecisionGroups(IDocumentStore store, CaseDecisionOptions options, ILogger<CaseDecisionGroups<TView>> logger)
     {
         _store = store;
         _logger = logger;
+        _lockWait = options.LockWait;
         _waiting = new GroupCommitQueue<Pending>(options.MaxCasesPerCommit, options.ConcurrentCommits, CommitAsync);
     }
 
@@ -85,6 +97,7 @@ public sealed partial class CaseDecisionGroups<TView> : IHostedService where TVi
         catch (Exception exception)
         {
             if (WriteConflicts.IsWriteConflict(exception)) LogGroupConflict(together.Count, exception.GetType().Name);
+            else if (TransactionLocks.IsLockWaitTooLong(exception)) LogGroupLockWait(together.Count, _lockWait.TotalMilliseconds);
             else LogGroupFailed(exception, together.Count);
             foreach (var pending in together)
             {
@@ -103,23 +116,15 @@ public sealed partial class CaseDecisionGroups<TView> : IHostedService where TVi
     private async Task TryCommitAsync(List<Pending> together)
     {
         await using var session = _store.LightweightSession();
-        var locked = await session.LockFreeStreamsAsync(together.Select(pending => pending.Decision.CaseId), CancellationToken.None);
-        // A case locked elsewhere (usually another service deciding on the same event) is left to its caller, who
-        // waits for it alone: the rest of the group does not wait, nor hold its own locks meanwhile.
-        var deciding = together.Where(pending => locked.Contains(pending.Decision.CaseId)).ToList();
-        if (deciding.Count == 0)
-        {
-            return;
-        }
-
+        await session.LockStreamsAsync(together.Select(pending => pending.Decision.CaseId), CancellationToken.None, _lockWait);
         var read = session.CreateBatchQuery();
-        var states = deciding.Select(pending => read.Events.FetchLatest<TView>(pending.Decision.CaseId)).ToList();
+        var states = together.Select(pending => read.Events.FetchLatest<TView>(pending.Decision.CaseId)).ToList();
         await read.Execute();
 
         var appending = false;
-        for (var i = 0; i < deciding.Count; i++)
+        for (var i = 0; i < together.Count; i++)
         {
-            var (pending, state) = (deciding[i], await states[i]);
+            var (pending, state) = (together[i], await states[i]);
             var decision = pending.Decision;
             IReadOnlyList<ICaseEvent> events;
             try
@@ -174,6 +179,9 @@ public sealed partial class CaseDecisionGroups<TView> : IHostedService where TVi
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Count} case decisions could not commit together ({Reason}); each is made alone")]
     private partial void LogGroupConflict(int count, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Count} case decisions waited over {WaitMs} ms for a case locked elsewhere; each is made alone")]
+    private partial void LogGroupLockWait(int count, double waitMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} case decisions could not commit together; each is made alone")]
     private partial void LogGroupFailed(Exception exception, int count);

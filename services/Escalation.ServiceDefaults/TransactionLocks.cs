@@ -26,33 +26,34 @@ public static class TransactionLocks
     /// FetchForExclusiveWriting takes, for appending without reading the stream. Concurrent appenders then wait
     /// instead of colliding on a stream version (a collision would also leave a gap in the event sequence).
     /// </summary>
-    public static async Task LockStreamsAsync(this IDocumentSession session, IEnumerable<Guid> streamIds, CancellationToken cancellation)
+    /// <param name="waitAtMost">
+    /// When set, give up once any of the locks has been waited for this long: PostgreSQL then fails the statement with
+    /// <see cref="PostgresErrorCodes.LockNotAvailable"/> (<see cref="IsLockWaitTooLong"/>) and the transaction with it.
+    /// Later statements in the transaction wait as long as the connection's own setting allows.
+    /// </param>
+    public static async Task LockStreamsAsync(this IDocumentSession session, IEnumerable<Guid> streamIds, CancellationToken cancellation,
+        TimeSpan? waitAtMost = null)
     {
         await session.BeginTransactionAsync(cancellation);
-        await using var command = new NpgsqlCommand(
-            $"SELECT id FROM {EventStore.EventsSchema}.mt_streams WHERE id = ANY(@ids) ORDER BY id FOR UPDATE", session.Connection);
-        command.Parameters.AddWithValue("ids", streamIds.Distinct().ToArray());
-        await command.ExecuteNonQueryAsync(cancellation);
-    }
-
-    /// <summary>
-    /// Starts the session's transaction and takes the row locks of those case streams no other transaction holds,
-    /// without waiting for the rest.
-    /// </summary>
-    /// <returns>The streams now locked: not those locked elsewhere, nor those that do not exist yet.</returns>
-    public static async Task<HashSet<Guid>> LockFreeStreamsAsync(this IDocumentSession session, IEnumerable<Guid> streamIds, CancellationToken cancellation)
-    {
-        await session.BeginTransactionAsync(cancellation);
-        await using var command = new NpgsqlCommand(
-            $"SELECT id FROM {EventStore.EventsSchema}.mt_streams WHERE id = ANY(@ids) FOR UPDATE SKIP LOCKED", session.Connection);
-        command.Parameters.AddWithValue("ids", streamIds.Distinct().ToArray());
-        var locked = new HashSet<Guid>();
-        await using var reader = await command.ExecuteReaderAsync(cancellation);
-        while (await reader.ReadAsync(cancellation))
+        await using var batch = new NpgsqlBatch(session.Connection);
+        if (waitAtMost is { } wait)
         {
-            locked.Add(reader.GetGuid(0));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand($"SET LOCAL lock_timeout = {Math.Max(1, (long)wait.TotalMilliseconds)}"));
         }
 
-        return locked;
+        var lockRows = new NpgsqlBatchCommand($"SELECT id FROM {EventStore.EventsSchema}.mt_streams WHERE id = ANY($1) ORDER BY id FOR UPDATE");
+        lockRows.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = streamIds.Distinct().ToArray() });
+        batch.BatchCommands.Add(lockRows);
+        if (waitAtMost is not null)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL lock_timeout = DEFAULT"));
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellation);
     }
+
+    /// <summary>A lock statement that gave up waiting (<c>lock_timeout</c>), possibly wrapped.</summary>
+    public static bool IsLockWaitTooLong(Exception exception) =>
+        exception is PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable }
+        || exception.InnerException is { } inner && IsLockWaitTooLong(inner);
 }

@@ -10,13 +10,13 @@ using Npgsql;
 namespace Escalation.EndToEndTests;
 
 /// <summary>
-/// A group of case decisions (CaseDecisionGroups) does not wait for a case whose stream another transaction has
-/// locked (at half load, usually another service deciding on the same event): the rest of the group commits, and the
-/// held case is decided alone once the lock is released. Real PostgreSQL and Marten, in a database of its own.
+/// A group of case decisions (CaseDecisionGroups) waits only so long for a case whose stream another transaction holds
+/// (an erasure, a stuck transaction): then each of its decisions is made alone, so the others commit at once and the
+/// held case is decided once the lock is released. Real PostgreSQL and Marten, in a database of its own.
 /// </summary>
 public sealed class DecisionGroupLockTests(PlatformFixture platform) : IAsyncLifetime
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20); // a waiting group would wait 30 s for its lock statement
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20); // without a bound, a group waits 30 s for its lock statement
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     private readonly string _database = $"{platform.Infrastructure.DatabaseName}_decision_locks";
@@ -31,7 +31,7 @@ public sealed class DecisionGroupLockTests(PlatformFixture platform) : IAsyncLif
     }
 
     [Fact]
-    public async Task A_case_locked_elsewhere_is_decided_alone_after_the_lock_while_the_rest_of_its_group_commits()
+    public async Task A_group_stops_waiting_for_a_case_locked_elsewhere_so_its_other_cases_commit_and_the_held_one_after_the_lock()
     {
         var store = _store!;
         var (first, held, free) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
@@ -54,7 +54,7 @@ public sealed class DecisionGroupLockTests(PlatformFixture platform) : IAsyncLif
             await takeLock.ExecuteNonQueryAsync(Cancellation);
         }
 
-        var groups = new CaseDecisionGroups<Attempts>(store, new CaseDecisionOptions { MaxCasesPerCommit = 32, ConcurrentCommits = 1 },
+        var groups = new CaseDecisionGroups<Attempts>(store, new CaseDecisionOptions { MaxCasesPerCommit = 32, ConcurrentCommits = 1, LockWaitMilliseconds = 200 },
             NullLogger<CaseDecisionGroups<Attempts>>.Instance);
         await groups.StartAsync(Cancellation);
         try

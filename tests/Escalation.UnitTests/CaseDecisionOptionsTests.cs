@@ -13,5 +13,6 @@ public sealed class CaseDecisionOptionsTests
         Assert.Same(groupingOff, groupingOff.Validated());
         Assert.Contains("MaxCasesPerCommit", Assert.Throws<InvalidOperationException>(() => (defaults with { MaxCasesPerCommit = 0 }).Validated()).Message);
         Assert.Contains("ConcurrentCommits", Assert.Throws<InvalidOperationException>(() => (defaults with { ConcurrentCommits = 0 }).Validated()).Message);
+        Assert.Contains("LockWaitMilliseconds", Assert.Throws<InvalidOperationException>(() => (defaults with { LockWaitMilliseconds = 0 }).Validated()).Message);
     }
 }

@@ -272,6 +272,7 @@ public sealed class ContactGroupsTests
         Assert.Throws<InvalidOperationException>(() => new IntakeOptions { MaxContactsPerCommit = 0 }.Validated());
         Assert.Throws<InvalidOperationException>(() => new IntakeOptions { ConcurrentCommits = 0 }.Validated());
         Assert.Throws<InvalidOperationException>(() => new IntakeOptions { InboundConcurrency = 0 }.Validated());
+        Assert.Throws<InvalidOperationException>(() => new IntakeOptions { GroupLockWaitMilliseconds = 0 }.Validated());
     }
 
     [Fact]

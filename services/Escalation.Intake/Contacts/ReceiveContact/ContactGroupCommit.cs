@@ -61,6 +61,7 @@ public sealed partial class ContactGroupCommit : IHostedService
             // A racing writer (the same contact or conversation from another instance), or the database: each is
             // recorded alone, with the lone path's retries.
             if (WriteConflicts.IsWriteConflict(exception)) LogGroupConflict(group.Count, exception.GetType().Name);
+            else if (TransactionLocks.IsLockWaitTooLong(exception)) LogGroupLockWait(group.Count, _options.GroupLockWaitMilliseconds);
             else LogGroupFailed(exception, group.Count);
             recorded = [];
         }
@@ -97,7 +98,7 @@ public sealed partial class ContactGroupCommit : IHostedService
             (await recordedContacts).Select(contact => contact.Id).ToHashSet(StringComparer.Ordinal),
             (await usedKeys).Select(key => key.Id).ToHashSet(StringComparer.Ordinal));
         var known = (await conversations).ToDictionary(conversation => conversation.Id, StringComparer.Ordinal);
-        var cases = await LockKnownCasesAsync(session, together, known);
+        var cases = await LockKnownCasesAsync(session, together, known, TimeSpan.FromMilliseconds(_options.GroupLockWaitMilliseconds));
         if (together.Count == 0)
         {
             return [];
@@ -139,7 +140,7 @@ public sealed partial class ContactGroupCommit : IHostedService
     /// </summary>
     /// <returns>The current state of each locked case.</returns>
     private static async Task<Dictionary<Guid, IntakeCase?>> LockKnownCasesAsync(
-        IDocumentSession session, List<PendingContact> together, Dictionary<string, ConversationCase> known)
+        IDocumentSession session, List<PendingContact> together, Dictionary<string, ConversationCase> known, TimeSpan lockWait)
     {
         var followUps = together.Where(pending => known.ContainsKey(pending.ConversationKey)).ToList();
         if (followUps.Count == 0)
@@ -148,7 +149,7 @@ public sealed partial class ContactGroupCommit : IHostedService
         }
 
         var caseIds = followUps.Select(pending => known[pending.ConversationKey].CaseId).Distinct().ToList();
-        await session.LockStreamsAsync(caseIds, CancellationToken.None);
+        await session.LockStreamsAsync(caseIds, CancellationToken.None, lockWait);
 
         var underLock = session.CreateBatchQuery();
         var landed = underLock.LoadMany<ReceivedContact>().ById(followUps.Select(pending => pending.ContactKey).ToArray());
@@ -175,6 +176,9 @@ public sealed partial class ContactGroupCommit : IHostedService
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Count} contacts could not be recorded together ({Reason}); each is recorded alone")]
     private partial void LogGroupConflict(int count, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Count} contacts waited over {WaitMs} ms for a case locked elsewhere; each is recorded alone")]
+    private partial void LogGroupLockWait(int count, int waitMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} contacts could not be recorded together; each is recorded alone")]
     private partial void LogGroupFailed(Exception exception, int count);

@@ -14,8 +14,9 @@ namespace Escalation.Routing.Escalations.RouteEscalation;
 /// 60 a second for a team at the centre of an incident). The escalations waiting when a commit starts are placed
 /// together instead: one lock for their teams, one read of their cases and rosters, one write, each placement seeing
 /// the loads of those before it (<see cref="RouteEscalation.DecideInTurn"/>). A lone escalation on an idle service is
-/// placed at once; one the group cannot place (a second of the same case, or every one of a group whose commit failed)
-/// is placed alone right after, the same way, with its own errors for the bus's retries.
+/// placed at once; one the group cannot place (a second of the same case, or every one of a group whose commit failed,
+/// or that waited longer than <see cref="CaseDecisionOptions.LockWait"/> for a case locked elsewhere while holding its
+/// teams' locks) is placed alone right after, the same way, with its own errors for the bus's retries.
 /// </summary>
 public sealed partial class EscalationRouter : IHostedService
 {
@@ -26,12 +27,14 @@ public sealed partial class EscalationRouter : IHostedService
     private readonly TimeProvider _time;
     private readonly ILogger<EscalationRouter> _logger;
     private readonly GroupCommitQueue<Pending> _waiting;
+    private readonly TimeSpan _groupLockWait;
 
     public EscalationRouter(IDocumentStore store, RoutingSettings settings, QueueDispatcher queues, TimeProvider time, CaseDecisionOptions options,
         ILogger<EscalationRouter> logger)
     {
         (_store, _settings, _queues, _time, _logger) = (store, settings, queues, time, logger);
         _waiting = new GroupCommitQueue<Pending>(options.MaxCasesPerCommit, options.ConcurrentCommits, CommitAsync);
+        _groupLockWait = options.LockWait;
     }
 
     /// <param name="causationId">The message that requested it (the stored event's id).</param>
@@ -70,11 +73,12 @@ public sealed partial class EscalationRouter : IHostedService
         IReadOnlyList<RoutingOutcome>? outcomes = null;
         try
         {
-            outcomes = await PlaceAsync(together, CancellationToken.None);
+            outcomes = await PlaceAsync(together, CancellationToken.None, _groupLockWait);
         }
         catch (Exception exception)
         {
             if (WriteConflicts.IsWriteConflict(exception)) LogGroupConflict(together.Count, exception.GetType().Name);
+            else if (TransactionLocks.IsLockWaitTooLong(exception)) LogGroupLockWait(together.Count, _groupLockWait.TotalMilliseconds);
             else LogGroupFailed(exception, together.Count);
         }
 
@@ -85,8 +89,13 @@ public sealed partial class EscalationRouter : IHostedService
         }
     }
 
+    /// <param name="lockWait">
+    /// For a group: how long to wait for a case stream another transaction holds (all the while holding the teams'
+    /// locks) before giving up, so that each escalation is placed alone.
+    /// </param>
     /// <returns>Each escalation's outcome, in order.</returns>
-    private async Task<IReadOnlyList<RoutingOutcome>> PlaceAsync(IReadOnlyList<Pending> pendings, CancellationToken cancellation)
+    private async Task<IReadOnlyList<RoutingOutcome>> PlaceAsync(IReadOnlyList<Pending> pendings, CancellationToken cancellation,
+        TimeSpan? lockWait = null)
     {
         var caseIds = pendings.Select(pending => pending.Requested.CaseId).ToArray();
         await using var session = _store.LightweightSession();
@@ -108,7 +117,7 @@ public sealed partial class EscalationRouter : IHostedService
             .Concat(superseded.SelectMany(a => a.Teams)).Distinct(StringComparer.Ordinal).ToList();
 
         await session.LockTeamsAsync(teams, cancellation);
-        await session.LockStreamsAsync(caseIds, cancellation);
+        await session.LockStreamsAsync(caseIds, cancellation, lockWait);
         var locked = session.CreateBatchQuery();
         var readStates = caseIds.Select(id => locked.Events.FetchLatest<RoutingCase>(id)).ToList();
         var readSuperseded = superseded.Count == 0 ? null : locked.LoadMany<Assignment>().ById(superseded.Select(a => a.Id).ToArray());
@@ -182,6 +191,9 @@ public sealed partial class EscalationRouter : IHostedService
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Count} escalations could not be placed together ({Reason}); each is placed alone")]
     private partial void LogGroupConflict(int count, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Count} escalations waited over {WaitMs} ms for a case locked elsewhere; each is placed alone")]
+    private partial void LogGroupLockWait(int count, double waitMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} escalations could not be placed together; each is placed alone")]
     private partial void LogGroupFailed(Exception exception, int count);

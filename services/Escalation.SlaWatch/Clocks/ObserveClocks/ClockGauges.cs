@@ -7,8 +7,9 @@ namespace Escalation.SlaWatch.Clocks.ObserveClocks;
 
 /// <summary>
 /// <c>escalation.sla.clocks</c>: running clocks that have not breached, by state — <c>on_track</c> (no warning yet) or
-/// <c>at_risk</c> (a warning fired). Read from the alert table (one row per such clock) every
-/// <see cref="ClockGaugeOptions.Refresh"/>, not on each export. Breaches and warnings are counted as they are appended
+/// <c>at_risk</c> (a warning fired). Read from the alert table (one row per such clock, its next percent in a column
+/// of its own rather than parsed out of each row's JSON) every <see cref="ClockGaugeOptions.Refresh"/>, not on each
+/// export. Breaches and warnings are counted as they are appended
 /// (<c>escalation.case_events.appended</c>).
 /// </summary>
 public sealed partial class ClockGauges : BackgroundService
@@ -62,7 +63,7 @@ public sealed partial class ClockGauges : BackgroundService
 
     private async Task<List<(int, long)>> ReadAlertsAsync(CancellationToken cancellationToken)
     {
-        await using var command = _dataSource.CreateCommand("SELECT (data ->> 'percent')::int, count(*) FROM slawatch.mt_doc_clockalert GROUP BY 1");
+        await using var command = _dataSource.CreateCommand("SELECT percent, count(*) FROM slawatch.mt_doc_clockalert GROUP BY 1");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var alerts = new List<(int, long)>();
         while (await reader.ReadAsync(cancellationToken))
