@@ -102,7 +102,7 @@ public sealed partial class BenchmarkRun(BenchOptions options, TimeProvider time
     private async Task<T?> Phase<T>(string name, Func<Task<T>> measure)
     {
         Console.WriteLine($"== {name}");
-        var before = ServiceProcesses.CpuSeconds();
+        var before = CpuSnapshot.Take();
         var clock = Stopwatch.StartNew();
         T? result = default;
         try
@@ -115,9 +115,7 @@ public sealed partial class BenchmarkRun(BenchOptions options, TimeProvider time
             _failures.Add($"{name}: {exception.Message}");
         }
 
-        var after = ServiceProcesses.CpuSeconds();
-        _cpu.Add(new PhaseCpu(name, clock.Elapsed.TotalSeconds,
-            after.ToDictionary(a => a.Key, a => Math.Max(0, a.Value - before.GetValueOrDefault(a.Key)))));
+        _cpu.Add(CpuSnapshot.Take().Since(before, name, clock.Elapsed.TotalSeconds));
         return result;
     }
 

@@ -48,6 +48,29 @@ public static partial class ServiceProcesses
     public static Dictionary<string, double> CpuSeconds() =>
         Find().ToDictionary(group => group.Key, group => group.Value.Sum(pid => ReadCpuTicks(pid)) / TicksPerSecond);
 
+    /// <summary>CPU seconds the whole machine has spent busy (user, nice, system, interrupts) since boot.</summary>
+    public static double MachineBusySeconds()
+    {
+        // "cpu  user nice system idle iowait irq softirq steal ..."
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return (long.Parse(fields[1]) + long.Parse(fields[2]) + long.Parse(fields[3]) + long.Parse(fields[6]) + long.Parse(fields[7])) / TicksPerSecond;
+    }
+
+    /// <summary>Seconds during which at least one runnable task waited for a CPU, since boot; null without PSI.</summary>
+    public static double? CpuPressureSeconds()
+    {
+        try
+        {
+            // "some avg10=0.00 avg60=0.00 avg300=0.00 total=12345" (microseconds)
+            var some = File.ReadLines("/proc/pressure/cpu").First(line => line.StartsWith("some ", StringComparison.Ordinal));
+            return long.Parse(some[(some.LastIndexOf("total=", StringComparison.Ordinal) + "total=".Length)..]) / 1e6;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The memory of each .NET service (one process each).</summary>
     public static Dictionary<string, ServiceMemory> ServiceMemory() =>
         Find().Where(group => group.Key is not ("postgres" or "rabbitmq"))

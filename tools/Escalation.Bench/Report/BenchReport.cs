@@ -14,8 +14,11 @@ public sealed record Figure(string Name, double Value, string Unit, string Goal,
 
 public sealed record LatencyFigure(string Name, Distribution Milliseconds, string Goal, bool? Met, string? Note = null);
 
-/// <summary>CPU seconds each process group used during a phase, and the phase's wall time: where the time goes.</summary>
-public sealed record PhaseCpu(string Phase, double WallSeconds, IReadOnlyDictionary<string, double> CpuSeconds);
+/// <summary>
+/// CPU seconds each process group used during a phase, and the phase's wall time: where the time goes. CPU pressure is
+/// the share of the wall time during which some runnable task waited for a CPU (null where the kernel does not say).
+/// </summary>
+public sealed record PhaseCpu(string Phase, double WallSeconds, IReadOnlyDictionary<string, double> CpuSeconds, double? CpuPressurePercent = null);
 
 /// <summary>A statement's share of the database's time during a phase (from pg_stat_statements, when installed).</summary>
 public sealed record StatementCost(string Phase, string Statement, long Calls, double TotalMilliseconds, double MeanMilliseconds);

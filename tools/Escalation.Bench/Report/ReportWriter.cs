@@ -81,14 +81,18 @@ public static class ReportWriter
         md.AppendLine();
         md.AppendLine("## Where the time goes (CPU seconds per phase; % = share of the machine's CPU time)");
         md.AppendLine();
+        md.AppendLine("`bench` is the load generator itself, `other` the rest of the machine (kernel threads, tools); CPU pressure is the share");
+        md.AppendLine("of the phase during which some runnable task waited for a CPU (Linux PSI).");
+        md.AppendLine();
         var groups = report.Cpu.SelectMany(p => p.CpuSeconds.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
-        md.AppendLine($"| phase | wall s | {string.Join(" | ", groups)} |");
-        md.AppendLine($"|---|---:|{string.Concat(groups.Select(_ => "---:|"))}");
+        md.AppendLine($"| phase | wall s | CPU pressure | {string.Join(" | ", groups)} |");
+        md.AppendLine($"|---|---:|---:|{string.Concat(groups.Select(_ => "---:|"))}");
         foreach (var phase in report.Cpu)
         {
             var capacity = phase.WallSeconds * run.Cores;
             var cells = groups.Select(g => phase.CpuSeconds.TryGetValue(g, out var s) ? $"{N(s, 1)} ({N(100 * s / capacity, 0)} %)" : "");
-            md.AppendLine($"| {phase.Phase} | {N(phase.WallSeconds, 1)} | {string.Join(" | ", cells)} |");
+            var pressure = phase.CpuPressurePercent is { } percent ? $"{N(percent, 0)} %" : "";
+            md.AppendLine($"| {phase.Phase} | {N(phase.WallSeconds, 1)} | {pressure} | {string.Join(" | ", cells)} |");
         }
 
         foreach (var phase in report.TopStatements.GroupBy(statement => statement.Phase))
