@@ -78,13 +78,18 @@ public sealed partial class CaseEventConsumer(
         var eventId = context.MessageId ?? throw new InvalidMessageException($"{@event.GetType().Name} without a MessageId (the stored event id).");
         var caseId = @event.CaseId;
         await using var session = store.LightweightSession();
-        if (await session.Query<Delivery>().AnyAsync(d => d.TriggerEventId == eventId, context.CancellationToken))
+        // One round trip (one pooled connection) for both reads; a redelivered event, the rare case, reads the case for nothing.
+        var reads = session.CreateBatchQuery();
+        var readPlanned = reads.Query<Delivery>().Where(d => d.TriggerEventId == eventId).Any();
+        var readCase = reads.Events.FetchLatest<NotificationCase>(caseId);
+        await reads.Execute(context.CancellationToken);
+        if (await readPlanned)
         {
             LogAlreadyPlanned(caseId, @event.GetType().Name, eventId);
             return;
         }
 
-        var state = await session.Events.AggregateStreamAsync<NotificationCase>(caseId, token: context.CancellationToken);
+        var state = await readCase;
         if (state is null || !rules.For(@event, state).Any())
         {
             return;
