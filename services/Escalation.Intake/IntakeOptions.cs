@@ -27,6 +27,8 @@ public sealed record IntakeOptions
     /// </summary>
     public int GroupLockWaitMilliseconds { get; init; } = 1000;
 
+    public TimeSpan GroupLockWait => TimeSpan.FromMilliseconds(GroupLockWaitMilliseconds);
+
     public IntakeOptions Validated() =>
         MaxContactsPerCommit < 1 || ConcurrentCommits < 1 || InboundConcurrency < 1 || GroupLockWaitMilliseconds < 1
             ? throw new InvalidOperationException(

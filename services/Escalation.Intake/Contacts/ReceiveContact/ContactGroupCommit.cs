@@ -98,7 +98,7 @@ public sealed partial class ContactGroupCommit : IHostedService
             (await recordedContacts).Select(contact => contact.Id).ToHashSet(StringComparer.Ordinal),
             (await usedKeys).Select(key => key.Id).ToHashSet(StringComparer.Ordinal));
         var known = (await conversations).ToDictionary(conversation => conversation.Id, StringComparer.Ordinal);
-        var cases = await LockKnownCasesAsync(session, together, known, TimeSpan.FromMilliseconds(_options.GroupLockWaitMilliseconds));
+        var cases = await LockKnownCasesAsync(session, together, known, _options.GroupLockWait);
         if (together.Count == 0)
         {
             return [];
