@@ -48,7 +48,7 @@ public static class DatabaseSchema
             return 2;
         }
 
-        await MigrateAsync(app.Services.GetRequiredService<IDocumentStore>(), app.Services.GetRequiredKeyedService<NpgsqlDataSource>(EventStore.SessionLocks),
+        await MigrateAsync(app.Services.GetRequiredService<IDocumentStore>(), app.Services.GetRequiredService<NpgsqlDataSource>(),
             app.Services.GetRequiredService<ApiKeyStore>(), CancellationToken.None);
         SchemaLog.Migrated(logger, app.Environment.ApplicationName);
         return 0;
@@ -59,10 +59,9 @@ public static class DatabaseSchema
     /// 400 ms when another process holds it, which happens whenever the six services start together; this waits on a
     /// Postgres advisory lock instead.
     /// </summary>
-    /// <param name="sessionLocks">Unpooled: the lock is a session's, and must end with its connection.</param>
-    internal static async Task MigrateAsync(IDocumentStore store, NpgsqlDataSource sessionLocks, ApiKeyStore apiKeys, CancellationToken cancellationToken)
+    internal static async Task MigrateAsync(IDocumentStore store, NpgsqlDataSource dataSource, ApiKeyStore apiKeys, CancellationToken cancellationToken)
     {
-        await using var connection = await sessionLocks.OpenConnectionAsync(cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using (var acquire = new NpgsqlCommand("SELECT pg_advisory_lock(@key)", connection))
         {
             acquire.Parameters.AddWithValue("key", MigrationLockKey);
@@ -106,10 +105,9 @@ public static class DatabaseSchema
 }
 
 /// <summary>Migrates at start-up (Database:MigrateAtStartup, the default): before the bus and the daemon start.</summary>
-internal sealed class SchemaMigrator(IDocumentStore store, [FromKeyedServices(EventStore.SessionLocks)] NpgsqlDataSource sessionLocks, ApiKeyStore apiKeys)
-    : IHostedService
+internal sealed class SchemaMigrator(IDocumentStore store, NpgsqlDataSource dataSource, ApiKeyStore apiKeys) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) => DatabaseSchema.MigrateAsync(store, sessionLocks, apiKeys, cancellationToken);
+    public Task StartAsync(CancellationToken cancellationToken) => DatabaseSchema.MigrateAsync(store, dataSource, apiKeys, cancellationToken);
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -57,28 +57,6 @@ public static class EventStore
     }
 
     /// <summary>
-    /// A pooled connection goes back to the pool as it is (<c>No Reset On Close=true</c>) unless the connection string
-    /// says otherwise. Npgsql's reset is seven statements on the next use of every checkout (with statement preparation
-    /// on it cannot use <c>DISCARD ALL</c>), about two thirds of all statements at half load, and nothing here leaves
-    /// session state behind for it to clear: settings are <c>SET LOCAL</c>, advisory locks are transaction-level, and
-    /// the two session-level locks (the relay lease, the migration lock) take their connection from the unpooled
-    /// <see cref="SessionLocks"/> source, whose connections end their session when closed. Keep it that way.
-    /// </summary>
-    public static string WithoutConnectionReset(string connectionString)
-    {
-        var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
-        return given.ContainsKey("No Reset On Close") || given.ContainsKey("NoResetOnClose")
-            ? connectionString
-            : new NpgsqlConnectionStringBuilder(connectionString) { NoResetOnClose = true }.ConnectionString;
-    }
-
-    /// <summary>
-    /// Key of the unpooled data source for work that holds session state, a session-level advisory lock: closing its
-    /// connection ends the session, and so releases the lock, whatever happened before.
-    /// </summary>
-    public const string SessionLocks = "session-locks";
-
-    /// <summary>
     /// Marten on <c>ConnectionStrings:postgres</c>: the shared events schema, the service's own document schema,
     /// every case event type registered, and correlation, causation and header metadata on.
     /// </summary>
@@ -89,9 +67,8 @@ public static class EventStore
             ?? throw new InvalidOperationException("ConnectionStrings:postgres is not configured.");
 
         var migrateAtStartup = DatabaseSchema.MigratesAtStartup(builder.Configuration);
-        var named = WithApplicationName(connectionString, builder.Environment.ApplicationName);
-        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(WithoutConnectionReset(WithStatementPreparation(named))));
-        builder.Services.AddKeyedSingleton(SessionLocks, (_, _) => NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(named) { Pooling = false }.ConnectionString));
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(
+            WithApplicationName(WithStatementPreparation(connectionString), builder.Environment.ApplicationName)));
         builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: [ServiceDefaultsExtensions.ReadyTag]);
 
         var marten = builder.Services.AddMarten(options =>

@@ -20,17 +20,6 @@ public sealed class ConnectionStringTests
     }
 
     [Fact]
-    public void Pooled_connections_are_not_reset_on_return_unless_the_connection_string_says_otherwise()
-    {
-        var kept = new NpgsqlConnectionStringBuilder(EventStore.WithoutConnectionReset("Host=db;Username=intake;Password=secret"));
-        Assert.True(kept.NoResetOnClose);
-        Assert.Equal(("db", "intake", "secret"), (kept.Host, kept.Username, kept.Password));
-
-        var reset = "Host=db;No Reset On Close=false";
-        Assert.Equal(reset, EventStore.WithoutConnectionReset(reset));
-    }
-
-    [Fact]
     public void Connections_carry_the_service_name_unless_the_connection_string_names_them()
     {
         var named = new NpgsqlConnectionStringBuilder(EventStore.WithApplicationName("Host=db;Username=intake", "Escalation.Intake"));

@@ -1,4 +1,3 @@
-using Escalation.ServiceDefaults;
 using Npgsql;
 
 namespace Escalation.History.Relay;
@@ -7,9 +6,8 @@ namespace Escalation.History.Relay;
 /// The relay's leadership: a Postgres advisory lock held on one dedicated connection. Postgres releases it when that
 /// session ends or unlocks it, and a connection that answers is still the session holding it, so a successful ping
 /// proves the lock is still ours. The relay checks before each page, so a deposed leader cannot publish past its next page.
-/// The connection is unpooled (<see cref="EventStore.SessionLocks"/>): closing it ends the session and the lock with it.
 /// </summary>
-public sealed class RelayLease([FromKeyedServices(EventStore.SessionLocks)] NpgsqlDataSource dataSource) : IAsyncDisposable
+public sealed class RelayLease(NpgsqlDataSource dataSource) : IAsyncDisposable
 {
     public const long LockKey = 0x5245_4c41_59; // "RELAY"
 
@@ -90,8 +88,9 @@ public sealed class RelayLease([FromKeyedServices(EventStore.SessionLocks)] Npgs
 
         try
         {
-            // Closing the unpooled connection ends the session and releases the lock anyway; unlocking first says so
-            // at once, even if the close is slow to reach the server.
+            // Disposing returns the connection to the pool with its session, and so the lock, still alive until the
+            // pool resets or prunes it: another instance (or this one, on another pooled connection) could not take
+            // the lease meanwhile. A broken connection is closed for good instead, which ends the session.
             await using var unlock = new NpgsqlCommand("SELECT pg_advisory_unlock(@key)", _connection);
             unlock.Parameters.AddWithValue("key", LockKey);
             await unlock.ExecuteScalarAsync();
