@@ -75,7 +75,19 @@ public sealed partial class HistoryAdminService(RunningDaemon daemon, EventProgr
         await daemon.RebuildGate.WaitAsync(cancellation);
         try
         {
-            await RebuildAsync(daemon.Current ?? throw NotLeading(), request.Name, responseStream, cancellation);
+            var leading = daemon.Current ?? throw NotLeading();
+            try
+            {
+                await RebuildAsync(leading, request.Name, responseStream, cancellation);
+            }
+            catch (Exception stopped) when (stopped is not RpcException && !ReferenceEquals(daemon.Current, leading) && !cancellation.IsCancellationRequested)
+            {
+                // The relay lease moved and this instance's daemon stopped under the rebuild (Marten then throws
+                // whatever its disposed parts throw): say so, rather than "exception was thrown by handler".
+                LogRebuildStopped(stopped, request.Name);
+                throw new RpcException(new Status(StatusCode.Aborted,
+                    "This History instance stopped running the projections during the rebuild (the relay lease moved); ask again."));
+            }
         }
         finally
         {
@@ -121,6 +133,9 @@ public sealed partial class HistoryAdminService(RunningDaemon daemon, EventProgr
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Rebuilding projection {Projection} up to {Target}")]
     private partial void LogRebuilding(string projection, long target);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rebuilding projection {Projection} stopped: this instance no longer leads the relay")]
+    private partial void LogRebuildStopped(Exception exception, string projection);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Rebuilt projection {Projection} to {Position}")]
     private partial void LogRebuilt(string projection, long position);
