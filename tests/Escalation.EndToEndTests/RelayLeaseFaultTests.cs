@@ -4,8 +4,8 @@ using Npgsql;
 namespace Escalation.EndToEndTests;
 
 /// <summary>
-/// Takes the relay lease away from the leading History instance. Every History caller notices (a rebuild under way is
-/// aborted, the feed's leader changes), so it runs alone, after the parallel tests.
+/// Takes the relay lease away from the leading History instance. Other tests notice (a rebuild under way is aborted,
+/// publishing and the projections pause until the standby leads), so it runs alone, after the parallel tests.
 /// </summary>
 [Collection(nameof(ServiceFaults))]
 public sealed class RelayLeaseFaultTests(PlatformFixture platform)
