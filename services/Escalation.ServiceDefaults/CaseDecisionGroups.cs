@@ -46,7 +46,7 @@ public sealed record CaseDecisionOptions
 /// one of a group whose commit failed, or that waited longer than <see cref="CaseDecisionOptions.LockWait"/> for a case
 /// locked elsewhere) is made alone on <see cref="CaseDecisions.DecideAsync{TView}"/> right after.
 /// </summary>
-public sealed partial class CaseDecisionGroups<TView> : IHostedService where TView : class
+public sealed class CaseDecisionGroups<TView> : IHostedService where TView : class
 {
     private readonly IDocumentStore _store;
     private readonly ILogger<CaseDecisionGroups<TView>> _logger;
@@ -96,9 +96,7 @@ public sealed partial class CaseDecisionGroups<TView> : IHostedService where TVi
         }
         catch (Exception exception)
         {
-            if (WriteConflicts.IsWriteConflict(exception)) LogGroupConflict(together.Count, exception.GetType().Name);
-            else if (TransactionLocks.IsLockWaitTooLong(exception)) LogGroupLockWait(together.Count, _lockWait.TotalMilliseconds);
-            else LogGroupFailed(exception, together.Count);
+            GroupCommitFallback.Log(_logger, exception, together.Count, "case decisions", _lockWait);
             foreach (var pending in together)
             {
                 pending.Decided = null;
@@ -176,15 +174,6 @@ public sealed partial class CaseDecisionGroups<TView> : IHostedService where TVi
 
     private const string GroupSizeTag = "escalation.case_group.size";
     private const string DecidedTag = "escalation.case_group.decided";
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "{Count} case decisions could not commit together ({Reason}); each is made alone")]
-    private partial void LogGroupConflict(int count, string reason);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Count} case decisions waited over {WaitMs} ms for a case locked elsewhere; each is made alone")]
-    private partial void LogGroupLockWait(int count, double waitMs);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} case decisions could not commit together; each is made alone")]
-    private partial void LogGroupFailed(Exception exception, int count);
 }
 
 public static class CaseDecisionGroupsSetup

@@ -197,7 +197,6 @@ public sealed partial class DeliveryDispatcher(
         return activity;
     }
 
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Case {CaseId}: {Audience} notified by {Channel} ({Template}, {Language}, attempt {Attempt})")]
     private partial void LogSent(Guid caseId, Audience audience, NotificationChannel channel, string template, string language, int attempt);
 

@@ -22,8 +22,8 @@ public sealed record CpuSnapshot(Dictionary<string, double> Groups, double Bench
     {
         var used = Groups.ToDictionary(group => group.Key, group => Math.Max(0, group.Value - before.Groups.GetValueOrDefault(group.Key)));
         var bench = Bench - before.Bench;
-        used[BenchGroup] = bench;
-        used[OtherGroup] = Math.Max(0, Machine - before.Machine - bench - used.Where(group => group.Key != BenchGroup).Sum(group => group.Value));
+        var other = Math.Max(0, Machine - before.Machine - bench - used.Values.Sum());
+        (used[BenchGroup], used[OtherGroup]) = (bench, other);
         var pressure = Pressure - before.Pressure;
         return new PhaseCpu(phase, wallSeconds, used, pressure is { } waited && wallSeconds > 0 ? 100 * waited / wallSeconds : null);
     }

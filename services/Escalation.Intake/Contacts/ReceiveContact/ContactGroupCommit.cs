@@ -13,7 +13,7 @@ namespace Escalation.Intake.Contacts.ReceiveContact;
 /// idle intake is still recorded at once. A caller whose contact the group does not record gets null and records it
 /// alone (<see cref="ContactReceiver"/>), after the group committed; so does everyone in a group whose commit failed.
 /// </summary>
-public sealed partial class ContactGroupCommit : IHostedService
+public sealed class ContactGroupCommit : IHostedService
 {
     private readonly IDocumentStore _store;
     private readonly CaseReferences _references;
@@ -60,9 +60,7 @@ public sealed partial class ContactGroupCommit : IHostedService
         {
             // A racing writer (the same contact or conversation from another instance), or the database: each is
             // recorded alone, with the lone path's retries.
-            if (WriteConflicts.IsWriteConflict(exception)) LogGroupConflict(group.Count, exception.GetType().Name);
-            else if (TransactionLocks.IsLockWaitTooLong(exception)) LogGroupLockWait(group.Count, _options.GroupLockWaitMilliseconds);
-            else LogGroupFailed(exception, group.Count);
+            GroupCommitFallback.Log(_logger, exception, group.Count, "contacts", _options.GroupLockWait);
             recorded = [];
         }
 
@@ -173,13 +171,4 @@ public sealed partial class ContactGroupCommit : IHostedService
 
     private const string GroupSizeTag = "escalation.contact_group.size";
     private const string RecordedTag = "escalation.contact_group.recorded";
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "{Count} contacts could not be recorded together ({Reason}); each is recorded alone")]
-    private partial void LogGroupConflict(int count, string reason);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Count} contacts waited over {WaitMs} ms for a case locked elsewhere; each is recorded alone")]
-    private partial void LogGroupLockWait(int count, int waitMs);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} contacts could not be recorded together; each is recorded alone")]
-    private partial void LogGroupFailed(Exception exception, int count);
 }

@@ -77,9 +77,7 @@ public sealed partial class EscalationRouter : IHostedService
         }
         catch (Exception exception)
         {
-            if (WriteConflicts.IsWriteConflict(exception)) LogGroupConflict(together.Count, exception.GetType().Name);
-            else if (TransactionLocks.IsLockWaitTooLong(exception)) LogGroupLockWait(together.Count, _groupLockWait.TotalMilliseconds);
-            else LogGroupFailed(exception, together.Count);
+            GroupCommitFallback.Log(_logger, exception, together.Count, "escalations", _groupLockWait);
         }
 
         foreach (var pending in group)
@@ -188,13 +186,4 @@ public sealed partial class EscalationRouter : IHostedService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Case {CaseId} escalation {EscalationId} queued in {Queue}: {Reason}")]
     private partial void LogQueued(Guid caseId, Guid escalationId, string queue, string reason);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "{Count} escalations could not be placed together ({Reason}); each is placed alone")]
-    private partial void LogGroupConflict(int count, string reason);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Count} escalations waited over {WaitMs} ms for a case locked elsewhere; each is placed alone")]
-    private partial void LogGroupLockWait(int count, double waitMs);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} escalations could not be placed together; each is placed alone")]
-    private partial void LogGroupFailed(Exception exception, int count);
 }
