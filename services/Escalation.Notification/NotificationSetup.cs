@@ -34,7 +34,7 @@ public static class NotificationSetup
             http.BaseAddress = new Uri(directory);
             http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", directoryKey);
         });
-        builder.Services.AddSingleton<WakeSignal>();
+        builder.Services.AddSingleton(services => new WakeSignal(services.GetRequiredService<TimeProvider>(), DeliveryDispatcher.LongestSleep));
         builder.AddEscalationMarten(Schema, options =>
             options.Schema.For<Delivery>().Duplicate(d => d.DueAt!).Index(d => d.TriggerEventId).Index(d => d.CaseId));
         builder.AddEscalationBus("notification", bus => bus.AddConsumer<CaseEventConsumer>(), orderByCase: true);

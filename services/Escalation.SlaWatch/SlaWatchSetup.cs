@@ -13,7 +13,7 @@ public static class SlaWatchSetup
     {
         var policyPath = Path.Combine(AppContext.BaseDirectory, builder.Configuration["Sla:PolicyFile"] ?? "Policies/sla-policy.json");
         builder.Services.AddSingleton(SlaPolicy.Load(policyPath));
-        builder.Services.AddSingleton<WakeSignal>();
+        builder.Services.AddSingleton(services => new WakeSignal(services.GetRequiredService<TimeProvider>(), Alarm.LongestSleep));
         builder.AddEscalationMarten("slawatch", options =>
             options.Schema.For<ClockAlert>().Duplicate(a => a.FireAt).Duplicate(a => a.Percent).Index(a => a.CaseId));
         builder.AddEscalationBus("slawatch", bus => bus.AddConsumer<CaseSignalsConsumer>(), orderByCase: true);

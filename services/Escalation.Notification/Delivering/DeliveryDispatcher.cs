@@ -24,7 +24,7 @@ public sealed partial class DeliveryDispatcher(
 {
     public const int Workers = 4;
     private const int ClaimBatch = 8;
-    private static readonly TimeSpan LongestSleep = TimeSpan.FromMilliseconds(250);
+    public static readonly TimeSpan LongestSleep = TimeSpan.FromMilliseconds(250);
     private const string Actor = "service:notification";
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -39,7 +39,7 @@ public sealed partial class DeliveryDispatcher(
                 var (claimed, nextDue) = await ClaimAsync(stoppingToken);
                 if (claimed.Count == 0)
                 {
-                    await signal.SleepAsync(nextDue, LongestSleep, time, stoppingToken);
+                    await signal.SleepAsync(nextDue, stoppingToken);
                     continue;
                 }
 

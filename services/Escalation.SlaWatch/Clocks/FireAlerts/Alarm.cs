@@ -16,7 +16,7 @@ namespace Escalation.SlaWatch.Clocks.FireAlerts;
 public sealed partial class Alarm(IDocumentStore store, SlaPolicy policy, WakeSignal signal, TimeProvider time, ILogger<Alarm> logger) : BackgroundService
 {
     public const int Workers = 6;
-    private static readonly TimeSpan LongestSleep = TimeSpan.FromMilliseconds(250);
+    public static readonly TimeSpan LongestSleep = TimeSpan.FromMilliseconds(250);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(Enumerable.Range(0, Workers).Select(worker => Task.Run(() => WorkAsync(worker, stoppingToken), stoppingToken)));
@@ -27,9 +27,10 @@ public sealed partial class Alarm(IDocumentStore store, SlaPolicy policy, WakeSi
         {
             try
             {
-                if (!await FireOneAsync(worker, stoppingToken))
+                var (fired, nextDue) = await FireOneAsync(worker, stoppingToken);
+                if (!fired)
                 {
-                    await SleepUntilNextAsync(stoppingToken);
+                    await signal.SleepAsync(nextDue, stoppingToken);
                 }
             }
             catch (Exception error) when (!stoppingToken.IsCancellationRequested)
@@ -40,13 +41,17 @@ public sealed partial class Alarm(IDocumentStore store, SlaPolicy policy, WakeSi
         }
     }
 
-    /// <summary>Fires one due alert; false when none was due (or all were taken by other workers).</summary>
-    public async Task<bool> FireOneAsync(int worker, CancellationToken cancellation)
+    /// <summary>
+    /// Fires one due alert. When none was due (or all were taken by other workers), says when the earliest alert not
+    /// yet due is, from the same look.
+    /// </summary>
+    public async Task<(bool Fired, DateTimeOffset? NextDue)> FireOneAsync(int worker, CancellationToken cancellation)
     {
         var now = time.GetUtcNow();
         await using (var query = store.QuerySession())
         {
-            var due = await query.Query<ClockAlert>().Where(a => a.FireAt <= now).OrderBy(a => a.FireAt).Take(Workers * 2).ToListAsync(cancellation);
+            var earliest = await query.Query<ClockAlert>().OrderBy(a => a.FireAt).Take(Workers * 2).ToListAsync(cancellation);
+            var due = earliest.TakeWhile(a => a.FireAt <= now).ToList();
             // Workers start at different candidates, so they do not queue on the same case.
             foreach (var candidate in due.Skip(worker % Math.Max(1, due.Count)).Concat(due.Take(worker % Math.Max(1, due.Count))))
             {
@@ -57,12 +62,12 @@ public sealed partial class Alarm(IDocumentStore store, SlaPolicy policy, WakeSi
                         signal.Wake(now); // more are due: another worker takes one meanwhile
                     }
 
-                    return true;
+                    return (true, null);
                 }
             }
-        }
 
-        return false;
+            return (false, earliest.Count > due.Count ? earliest[due.Count].FireAt : null);
+        }
     }
 
     private async Task<bool> TryFireAsync(ClockAlert candidate, CancellationToken cancellation)
@@ -108,13 +113,6 @@ public sealed partial class Alarm(IDocumentStore store, SlaPolicy policy, WakeSi
         }
 
         return true;
-    }
-
-    private async Task SleepUntilNextAsync(CancellationToken cancellation)
-    {
-        await using var query = store.QuerySession();
-        var next = await query.Query<ClockAlert>().OrderBy(a => a.FireAt).FirstOrDefaultAsync(cancellation);
-        await signal.SleepAsync(next?.FireAt, LongestSleep, time, cancellation);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Case {CaseId}: {Metric} at {Percent}% ({LatenessMs:0} ms after its instant, late: {Late})")]
