@@ -28,6 +28,9 @@ mkdir -p "$run/logs" "$run/pids" "$run/mail"
 chmod 755 "$run"; chmod 777 "$run/mail"   # smtp-sink writes as 'nobody'
 
 if ! running smtp-sink; then
+  # Each start keeps only its own mail: a bench run leaves thousands of messages, and past a few hundred thousand
+  # files the customer-mail lookup below no longer fits on a command line.
+  find "$run/mail" -type f -delete
   smtp-sink -u nobody -d "$run/mail/%Y%m%d%H%M%S." 127.0.0.1:2525 100 >"$run/logs/smtp-sink.log" 2>&1 &
   echo $! >"$run/pids/smtp-sink.pid"
 fi

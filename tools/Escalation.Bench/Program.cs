@@ -25,6 +25,15 @@ var rate = new Option<double?>("--sustained-rate") { Description = "Contacts/s o
 var sustainedFor = new Option<int>("--sustained-seconds") { Description = "Length of the sustained run", DefaultValueFactory = _ => 60 };
 var latencyRate = new Option<double?>("--latency-rate") { Description = "Contacts/s offered in the latency run (default: half the sustained capacity), for comparing runs at one rate" };
 var latencyFor = new Option<int>("--latency-seconds") { Description = "Length of the half-rate latency run", DefaultValueFactory = _ => 30 };
+var latencyRepeats = new Option<int>("--latency-repeats")
+{
+    Description = "How many times to run the latency run (each settles first); with more than one the report adds the median of their p99s",
+    DefaultValueFactory = _ => 1,
+};
+latencyRepeats.Validators.Add(result =>
+{
+    if (result.GetValueOrDefault<int>() < 1) result.AddError("--latency-repeats must be 1 or more.");
+});
 var limitsFor = new Option<int>("--limits-seconds") { Description = "Length of each raw-limit measurement", DefaultValueFactory = _ => 10 };
 var share = new Option<double>("--escalating-share") { Description = "Share of contacts that escalate", DefaultValueFactory = _ => 0.3 };
 var label = new Option<string>("--label") { Description = "What this run measures (e.g. 'before', 'relay batching')", DefaultValueFactory = _ => "baseline" };
@@ -48,7 +57,7 @@ var skipLimits = new Option<bool>("--skip-limits") { Description = "Do not measu
 
 var root = new RootCommand("bench: the escalation pipeline against this machine's raw PostgreSQL and RabbitMQ limits")
 {
-    intake, history, broker, management, postgres, apiKey, contacts, intakeWarmup, rate, sustainedFor, latencyRate, latencyFor, limitsFor, share, label, output, skipLimits, soakMinutes, only,
+    intake, history, broker, management, postgres, apiKey, contacts, intakeWarmup, rate, sustainedFor, latencyRate, latencyFor, latencyRepeats, limitsFor, share, label, output, skipLimits, soakMinutes, only,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -56,7 +65,8 @@ root.SetAction(async (parse, cancellationToken) =>
         parse.GetRequiredValue(postgres), parse.GetRequiredValue(history), parse.GetRequiredValue(apiKey), parse.GetValue(contacts), parse.GetValue(rate),
         TimeSpan.FromSeconds(parse.GetValue(sustainedFor)), TimeSpan.FromSeconds(parse.GetValue(latencyFor)),
         TimeSpan.FromSeconds(parse.GetValue(limitsFor)), parse.GetValue(share), parse.GetValue(skipLimits),
-        (parse.GetValue(only) ?? []).ToHashSet(StringComparer.Ordinal), parse.GetValue(latencyRate), parse.GetValue(intakeWarmup));
+        (parse.GetValue(only) ?? []).ToHashSet(StringComparer.Ordinal), parse.GetValue(latencyRate), parse.GetValue(intakeWarmup),
+        parse.GetValue(latencyRepeats));
     var run = new RunInfo(DateTimeOffset.UtcNow, Git("rev-parse --short HEAD") + (Git("status --porcelain --untracked-files=no") is "" ? "" : "+changes"),
         $"{RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture})", Environment.ProcessorCount,
         Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024), 1), RuntimeInformation.FrameworkDescription, parse.GetRequiredValue(label));
