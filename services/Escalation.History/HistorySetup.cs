@@ -32,6 +32,14 @@ public static class HistorySetup
                 options.Projections.SlowPollingTime = TimeSpan.FromMilliseconds(relay.SlowPollingMilliseconds);
                 options.Projections.Add(new CaseRecordProjection(), ProjectionLifecycle.Async);
                 options.Schema.For<CaseRecord>().Duplicate(r => r.OpenedAt).Duplicate(r => r.Reference);
+                options.Policies.ForAllDocuments(mapping =>
+                {
+                    if (mapping.DocumentType != typeof(CaseRecord)) return;
+                    foreach (var member in KpiReport.ColumnMembers)
+                    {
+                        mapping.DuplicateField(member); // a column with no index: only the KPI aggregates read them, all rows at once
+                    }
+                });
                 CustomerErasure.AddMaskingRules(options.Events);
             })
             .AddSubscriptionWithServices<CaseEventRelay>(ServiceLifetime.Singleton, subscription =>

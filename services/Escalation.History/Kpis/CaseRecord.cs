@@ -29,6 +29,9 @@ public sealed record CaseRecord(
     DateTimeOffset? FirstResolvedAt,
     IReadOnlyDictionary<Guid, ClockOutcome> Clocks)
 {
+    /// <summary>How many of the case's clocks have ended; a column of its own, so the KPIs skip records with none.</summary>
+    public int ClockCount => Clocks.Count;
+
     public static CaseRecord Of(TicketOpened opened) => new(opened.CaseId, opened.Reference, opened.Channel, opened.Category,
         opened.OpenedAt, 0, null, null, null, null, new Dictionary<Guid, ClockOutcome>());
 

@@ -56,6 +56,7 @@ public static class KpiReport
         KpiGrouping grouping, KpiWork work, CancellationToken cancellationToken)
     {
         var groupKey = KeySql(grouping);
+        var clockCount = Column(nameof(CaseRecord.ClockCount)); // null on a record written before the column existed
         string P90(string value, string filter) => work == KpiWork.Background
             ? "NULL::numeric"
             : $"percentile_disc(0.9) WITHIN GROUP (ORDER BY {value}) FILTER (WHERE {filter})";
@@ -77,7 +78,7 @@ public static class KpiReport
                    (count(*) FILTER (WHERE (clock.value ->> '{JsonName(nameof(ClockOutcome.Met))}')::boolean))::int,
                    (count(*) FILTER (WHERE NOT (clock.value ->> '{JsonName(nameof(ClockOutcome.Met))}')::boolean))::int
             FROM {Table} CROSS JOIN LATERAL jsonb_each(data -> '{JsonName(nameof(CaseRecord.Clocks))}') AS clock
-            WHERE {range} AND data -> '{JsonName(nameof(CaseRecord.Clocks))}' <> jsonb_build_object()
+            WHERE {range} AND ({clockCount} > 0 OR ({clockCount} IS NULL AND data -> '{JsonName(nameof(CaseRecord.Clocks))}' <> jsonb_build_object()))
             GROUP BY 1, 2
             """), from, to));
         // Nearest-rank percentiles are percentile_disc; NULLs (a case never routed, never resolved) drop out of
@@ -85,11 +86,11 @@ public static class KpiReport
         batch.BatchCommands.Add(WithRange(new NpgsqlBatchCommand($"""
             WITH cases AS (
                 SELECT {groupKey} AS key,
-                       ({Field(nameof(CaseRecord.Escalations))})::int AS escalations,
-                       extract(epoch FROM ({Field(nameof(CaseRecord.FirstRoutedAt))})::timestamptz - opened_at) AS to_escalation,
-                       extract(epoch FROM ({Field(nameof(CaseRecord.FirstResolvedAt))})::timestamptz
-                                        - ({Field(nameof(CaseRecord.FirstEscalationRequestedAt))})::timestamptz) AS after_escalation,
-                       {Field(nameof(CaseRecord.FirstResolvedAt))} IS NOT NULL AS resolved
+                       {Column(nameof(CaseRecord.Escalations))} AS escalations,
+                       extract(epoch FROM {Column(nameof(CaseRecord.FirstRoutedAt))} - opened_at) AS to_escalation,
+                       extract(epoch FROM {Column(nameof(CaseRecord.FirstResolvedAt))}
+                                        - {Column(nameof(CaseRecord.FirstEscalationRequestedAt))}) AS after_escalation,
+                       {Column(nameof(CaseRecord.FirstResolvedAt))} IS NOT NULL AS resolved
                 FROM {Table} WHERE {range})
             SELECT key,
                    count(*)::int,
@@ -129,11 +130,25 @@ public static class KpiReport
     private static string KeySql(KpiGrouping grouping) => grouping switch
     {
         KpiGrouping.Day => "to_char(opened_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')",
-        KpiGrouping.Team => $"coalesce({Field(nameof(CaseRecord.FirstTeam))}, '{Unrouted}')",
+        KpiGrouping.Team => $"coalesce({Column(nameof(CaseRecord.FirstTeam))}, '{Unrouted}')",
         KpiGrouping.Category => Field(nameof(CaseRecord.Category)),
         KpiGrouping.Channel => Field(nameof(CaseRecord.Channel)),
         _ => "'all'",
     };
+
+    /// <summary>
+    /// The record's members the aggregates read from columns of their own, which Marten keeps beside the JSON: every
+    /// refresh reads a day of records, and taking six fields apart from each record's JSON cost five times the
+    /// aggregate (84 against 17 ms for 36,000 records on an idle machine).
+    /// </summary>
+    public static readonly IReadOnlyList<string> ColumnMembers =
+    [
+        nameof(CaseRecord.Escalations), nameof(CaseRecord.FirstEscalationRequestedAt), nameof(CaseRecord.FirstRoutedAt),
+        nameof(CaseRecord.FirstTeam), nameof(CaseRecord.FirstResolvedAt), nameof(CaseRecord.ClockCount),
+    ];
+
+    /// <summary>A duplicated member's column, named as Marten names it (snake_case).</summary>
+    private static string Column(string property) => JsonNamingPolicy.SnakeCaseLower.ConvertName(property);
 
     /// <summary>A record's property as text, named as the document stores it (camelCase), so a rename cannot drift.</summary>
     private static string Field(string property) => $"(data ->> '{JsonName(property)}')";
