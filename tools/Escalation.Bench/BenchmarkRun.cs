@@ -114,7 +114,8 @@ public sealed partial class BenchmarkRun(BenchOptions options, TimeProvider time
     /// <summary>Runs one phase, accounting its CPU; a phase that fails is reported as such and the run goes on.</summary>
     private async Task<T?> Phase<T>(string name, Func<Task<T>> measure)
     {
-        Console.WriteLine($"== {name}");
+        var fixedWork = MachineSpeed.ProbeMilliseconds();
+        Console.WriteLine($"== {name} (fixed work {fixedWork:N1} ms)");
         var before = CpuSnapshot.Take();
         var clock = Stopwatch.StartNew();
         T? result = default;
@@ -128,7 +129,7 @@ public sealed partial class BenchmarkRun(BenchOptions options, TimeProvider time
             _failures.Add($"{name}: {exception.Message}");
         }
 
-        _cpu.Add(CpuSnapshot.Take().Since(before, name, clock.Elapsed.TotalSeconds));
+        _cpu.Add(CpuSnapshot.Take().Since(before, name, clock.Elapsed.TotalSeconds) with { FixedWorkMilliseconds = fixedWork });
         return result;
     }
 

@@ -17,8 +17,11 @@ public sealed record LatencyFigure(string Name, Distribution Milliseconds, strin
 /// <summary>
 /// CPU seconds each process group used during a phase, and the phase's wall time: where the time goes. CPU pressure is
 /// the share of the wall time during which some runnable task waited for a CPU (null where the kernel does not say).
+/// Machine speed is the milliseconds a fixed piece of work took just before the phase, on the settled machine
+/// (<see cref="Measuring.MachineSpeed"/>): higher is a slower machine.
 /// </summary>
-public sealed record PhaseCpu(string Phase, double WallSeconds, IReadOnlyDictionary<string, double> CpuSeconds, double? CpuPressurePercent = null);
+public sealed record PhaseCpu(string Phase, double WallSeconds, IReadOnlyDictionary<string, double> CpuSeconds, double? CpuPressurePercent = null,
+    double? FixedWorkMilliseconds = null);
 
 /// <summary>A statement's share of the database's time during a phase (from pg_stat_statements, when installed).</summary>
 public sealed record StatementCost(string Phase, string Statement, long Calls, double TotalMilliseconds, double MeanMilliseconds);

@@ -82,17 +82,20 @@ public static class ReportWriter
         md.AppendLine("## Where the time goes (CPU seconds per phase; % = share of the machine's CPU time)");
         md.AppendLine();
         md.AppendLine("`bench` is the load generator itself, `other` the rest of the machine (kernel threads, tools); CPU pressure is the share");
-        md.AppendLine("of the phase during which some runnable task waited for a CPU (Linux PSI).");
+        md.AppendLine("of the phase during which some runnable task waited for a CPU (Linux PSI); fixed work is the milliseconds a fixed");
+        md.AppendLine("piece of CPU work (SHA-256 over 32 MB) took on the settled machine just before the phase: a higher number is a");
+        md.AppendLine("slower machine (on a virtual machine, the host's other guests), so the same load costs more CPU seconds.");
         md.AppendLine();
         var groups = report.Cpu.SelectMany(p => p.CpuSeconds.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
-        md.AppendLine($"| phase | wall s | CPU pressure | {string.Join(" | ", groups)} |");
-        md.AppendLine($"|---|---:|---:|{string.Concat(groups.Select(_ => "---:|"))}");
+        md.AppendLine($"| phase | wall s | CPU pressure | fixed work ms | {string.Join(" | ", groups)} |");
+        md.AppendLine($"|---|---:|---:|---:|{string.Concat(groups.Select(_ => "---:|"))}");
         foreach (var phase in report.Cpu)
         {
             var capacity = phase.WallSeconds * run.Cores;
             var cells = groups.Select(g => phase.CpuSeconds.TryGetValue(g, out var s) ? $"{N(s, 1)} ({N(100 * s / capacity, 0)} %)" : "");
             var pressure = phase.CpuPressurePercent is { } percent ? $"{N(percent, 0)} %" : "";
-            md.AppendLine($"| {phase.Phase} | {N(phase.WallSeconds, 1)} | {pressure} | {string.Join(" | ", cells)} |");
+            var fixedWork = phase.FixedWorkMilliseconds is { } milliseconds ? N(milliseconds, 1) : "";
+            md.AppendLine($"| {phase.Phase} | {N(phase.WallSeconds, 1)} | {pressure} | {fixedWork} | {string.Join(" | ", cells)} |");
         }
 
         foreach (var phase in report.TopStatements.GroupBy(statement => statement.Phase))
