@@ -37,7 +37,7 @@ public static class HistorySetup
                     if (mapping.DocumentType != typeof(CaseRecord)) return;
                     foreach (var member in KpiReport.ColumnMembers)
                     {
-                        mapping.DuplicateField(member); // a column with no index: only the KPI aggregates read them, all rows at once
+                        mapping.DuplicateField(member); // unlike Schema.For<T>().Duplicate, adds no index
                     }
                 });
                 CustomerErasure.AddMaskingRules(options.Events);
