@@ -47,7 +47,7 @@ public sealed partial class BenchmarkRun(BenchOptions options, TimeProvider time
 
     public async Task<BenchReport> RunAsync(RunInfo run, CancellationToken cancellationToken)
     {
-        await using var memory = new MemorySampler(TimeSpan.FromMilliseconds(500));
+        await using var memory = new MemorySampler(TimeSpan.FromMilliseconds(500), pssEvery: 20);
 
         if (!options.SkipLimits)
         {

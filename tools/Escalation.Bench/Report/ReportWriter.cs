@@ -66,7 +66,7 @@ public static class ReportWriter
         }
 
         md.AppendLine();
-        md.AppendLine("## Peak memory under load (MB, sampled every 500 ms)");
+        md.AppendLine("## Peak memory under load (MB; RSS and anonymous sampled every 500 ms, PSS every 10 s)");
         md.AppendLine();
         md.AppendLine("RSS counts the runtime and framework pages all six services share in full; PSS divides them among the " +
                       "processes; anonymous is the service's own heap, code and stacks.");
