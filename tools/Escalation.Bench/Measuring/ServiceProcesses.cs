@@ -82,7 +82,7 @@ public static partial class ServiceProcesses
             .ToDictionary(group => group.Key, group => withPss ? ReadMemory(group.Value[0]) : ReadCounters(group.Value[0]));
 
     /// <summary>Rss and anonymous memory from the kernel's per-process counters (VmRSS, RssAnon): no page walk.</summary>
-    private static ServiceMemory ReadCounters(int pid)
+    public static ServiceMemory ReadCounters(int pid)
     {
         try
         {
@@ -112,7 +112,7 @@ public static partial class ServiceProcesses
     /// Rss counts every page mapped, shared ones too (the runtime and framework assemblies every service maps); Pss
     /// divides each shared page among the processes mapping it; Anonymous is the process's own heap and code.
     /// </summary>
-    private static ServiceMemory ReadMemory(int pid)
+    public static ServiceMemory ReadMemory(int pid)
     {
         try
         {
