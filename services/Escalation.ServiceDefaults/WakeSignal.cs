@@ -142,13 +142,7 @@ public sealed class WakeSignal : IDisposable
                 return;
             }
 
-            _deadline = null;
-            if (_sleepers.Count == 0)
-            {
-                return;
-            }
-
-            WakeOne();
+            WakeOne(); // a deadline is armed only while someone sleeps
             if (_sleepers.Count > 0)
             {
                 // The watch passes on. A deadline a sleeper asked for that is still ahead stands (other work it knew

@@ -279,7 +279,8 @@ public sealed partial class BenchmarkRun(BenchOptions options, TimeProvider time
         var routed = timelines.Where(t => t.RoutedAt is not null).ToList();
         var toRouted = Distribution.Of(routed.Select(t => (t.RoutedAt!.Value - sentAt[t.ContactId]).TotalMilliseconds));
         var note = $"{contactRate:N0} contacts/s, {escalating} escalations; from the send to the routing's commit";
-        _latencies.Add(new LatencyFigure($"Contact → EscalationRouted{suffix}", toRouted, "p99 ≤ 300 ms", toRouted.P99 <= 300, note));
+        _latencies.Add(new LatencyFigure($"Contact → EscalationRouted{suffix}", toRouted, $"p99 ≤ {LatencyRepeats.GoalMilliseconds:N0} ms",
+            toRouted.P99 <= LatencyRepeats.GoalMilliseconds, note));
         _latencies.Add(new LatencyFigure($"Contact → NotificationSent{suffix}", Distribution.Of(routed.Where(t => t.NotifiedAt is not null)
             .Select(t => (t.NotifiedAt!.Value - sentAt[t.ContactId]).TotalMilliseconds)), "", null, "customer told"));
         _latencies.Add(new LatencyFigure($"Contact → ContactReceived committed{suffix}", Distribution.Of(timelines

@@ -82,18 +82,9 @@ public static partial class ServiceProcesses
             .ToDictionary(group => group.Key, group => withPss ? ReadMemory(group.Value[0]) : ReadCounters(group.Value[0]));
 
     /// <summary>Rss and anonymous memory from the kernel's per-process counters (VmRSS, RssAnon): no page walk.</summary>
-    public static ServiceMemory ReadCounters(int pid)
-    {
-        try
-        {
-            var fields = File.ReadLines($"/proc/{pid}/status")
-                .Select(line => line.Split(':', 2))
-                .Where(pair => pair.Length == 2 && pair[0] is "VmRSS" or "RssAnon")
-                .ToDictionary(pair => pair[0], pair => long.TryParse(pair[1].Trim().Split(' ')[0], out var kilobytes) ? kilobytes / 1024.0 : 0);
-            return new ServiceMemory(fields.GetValueOrDefault("VmRSS"), 0, fields.GetValueOrDefault("RssAnon"));
-        }
-        catch (IOException) { return new ServiceMemory(0, 0, 0); }
-    }
+    public static ServiceMemory ReadCounters(int pid) => ReadMegabytes($"/proc/{pid}/status") is { } fields
+        ? new ServiceMemory(fields.GetValueOrDefault("VmRSS"), 0, fields.GetValueOrDefault("RssAnon"))
+        : new ServiceMemory(0, 0, 0);
 
     private static long ReadCpuTicks(int pid)
     {
@@ -112,17 +103,21 @@ public static partial class ServiceProcesses
     /// Rss counts every page mapped, shared ones too (the runtime and framework assemblies every service maps); Pss
     /// divides each shared page among the processes mapping it; Anonymous is the process's own heap and code.
     /// </summary>
-    public static ServiceMemory ReadMemory(int pid)
+    public static ServiceMemory ReadMemory(int pid) => ReadMegabytes($"/proc/{pid}/smaps_rollup") is { } fields
+        ? new ServiceMemory(fields.GetValueOrDefault("Rss"), fields.GetValueOrDefault("Pss"), fields.GetValueOrDefault("Anonymous"))
+        : new ServiceMemory(0, 0, 0);
+
+    /// <summary>The "Name: 1234 kB" lines of a /proc file, in MB; null when the process is gone.</summary>
+    private static Dictionary<string, double>? ReadMegabytes(string path)
     {
         try
         {
-            var fields = File.ReadLines($"/proc/{pid}/smaps_rollup")
+            return File.ReadLines(path)
                 .Select(line => line.Split(':', 2))
                 .Where(pair => pair.Length == 2)
                 .ToDictionary(pair => pair[0], pair => long.TryParse(pair[1].Trim().Split(' ')[0], out var kilobytes) ? kilobytes / 1024.0 : 0);
-            return new ServiceMemory(fields.GetValueOrDefault("Rss"), fields.GetValueOrDefault("Pss"), fields.GetValueOrDefault("Anonymous"));
         }
-        catch (IOException) { return new ServiceMemory(0, 0, 0); }
+        catch (IOException) { return null; }
     }
 
     /// <summary>
