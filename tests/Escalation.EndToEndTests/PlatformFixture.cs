@@ -439,10 +439,63 @@ public sealed class PlatformFixture : IAsyncLifetime
         return File.Exists(path) ? path : throw new FileNotFoundException($"Build the solution first: {path} is missing.");
     }
 
+    /// <summary>
+    /// A port nobody listens on, for a service or receiver to listen on, taken from below the kernel's ephemeral range. A
+    /// port the kernel hands out for port 0 lies inside that range, so any outgoing connection (to Postgres, RabbitMQ, a
+    /// service) may take it as its local port before the service binds it, or while a stopped service is down before
+    /// its restart; that start then fails with "address already in use" and every later test with it.
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var (first, last) = ListenPortRange;
+        var size = last - first + 1;
+        for (var attempt = 0; attempt < size; attempt++)
+        {
+            var port = first + (int)((uint)Interlocked.Increment(ref _nextListenPort) % (uint)size);
+            if (NobodyListensOn(port))
+            {
+                return port;
+            }
+        }
+
+        throw new InvalidOperationException($"No free port between {first} and {last}.");
+    }
+
+    private static readonly (int First, int Last) ListenPortRange = BelowEphemeralPorts();
+
+    // A random start, so that two suites on one machine do not walk the same ports in step.
+    private static int _nextListenPort = Random.Shared.Next(0, 10_000);
+
+    private static (int First, int Last) BelowEphemeralPorts()
+    {
+        const string EphemeralRange = "/proc/sys/net/ipv4/ip_local_port_range";
+        var firstEphemeral = File.Exists(EphemeralRange) && int.TryParse(File.ReadAllText(EphemeralRange).Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[0], out var low)
+            ? low
+            : 49_152; // the IANA dynamic range, which Windows and macOS use
+        var last = firstEphemeral - 1;
+        return (Math.Max(1_024, last - 9_999), last);
+    }
+
+    private static bool NobodyListensOn(int port)
+    {
+        IPAddress[] loopbacks = Socket.OSSupportsIPv6 ? [IPAddress.Loopback, IPAddress.IPv6Loopback] : [IPAddress.Loopback];
+        foreach (var address in loopbacks)
+        {
+            try
+            {
+                using var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                listener.Bind(new IPEndPoint(address, port));
+            }
+            catch (SocketException unusable) when (unusable.SocketErrorCode != SocketError.AddressAlreadyInUse && address.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                // No IPv6 loopback on this machine: nothing can listen there either.
+            }
+            catch (SocketException)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }
