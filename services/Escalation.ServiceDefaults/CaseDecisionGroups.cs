@@ -49,13 +49,15 @@ public sealed record CaseDecisionOptions
 public sealed class CaseDecisionGroups<TView> : IHostedService where TView : class
 {
     private readonly IDocumentStore _store;
+    private readonly CaseViews<TView> _views;
     private readonly ILogger<CaseDecisionGroups<TView>> _logger;
     private readonly GroupCommitQueue<Pending> _waiting;
     private readonly TimeSpan _lockWait;
 
-    public CaseDecisionGroups(IDocumentStore store, CaseDecisionOptions options, ILogger<CaseDecisionGroups<TView>> logger)
+    public CaseDecisionGroups(IDocumentStore store, CaseViews<TView> views, CaseDecisionOptions options, ILogger<CaseDecisionGroups<TView>> logger)
     {
         _store = store;
+        _views = views;
         _logger = logger;
         _lockWait = options.LockWait;
         _waiting = new GroupCommitQueue<Pending>(options.MaxCasesPerCommit, options.ConcurrentCommits, CommitAsync);
@@ -70,7 +72,7 @@ public sealed class CaseDecisionGroups<TView> : IHostedService where TView : cla
             return decided;
         }
 
-        return await _store.DecideAsync(decision, cancellationToken);
+        return await _store.DecideAsync(_views, decision, cancellationToken);
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -116,13 +118,13 @@ public sealed class CaseDecisionGroups<TView> : IHostedService where TView : cla
         await using var session = _store.LightweightSession();
         await session.LockStreamsAsync(together.Select(pending => pending.Decision.CaseId), CancellationToken.None, _lockWait);
         var read = session.CreateBatchQuery();
-        var states = together.Select(pending => read.Events.FetchLatest<TView>(pending.Decision.CaseId)).ToList();
+        var views = together.Select(pending => _views.Read(read, pending.Decision.CaseId)).ToList();
         await read.Execute();
 
         var appending = false;
         for (var i = 0; i < together.Count; i++)
         {
-            var (pending, state) = (together[i], await states[i]);
+            var (pending, state) = (together[i], await views[i].ViewAsync(session, CancellationToken.None));
             var decision = pending.Decision;
             IReadOnlyList<ICaseEvent> events;
             try
@@ -185,6 +187,7 @@ public static class CaseDecisionGroupsSetup
     public static IHostApplicationBuilder AddCaseDecisionGroups<TView>(this IHostApplicationBuilder builder) where TView : class
     {
         builder.Services.TryAddSingleton(CaseDecisionOptions.From(builder.Configuration));
+        builder.AddCaseViews<TView>();
         builder.Services.AddSingleton<CaseDecisionGroups<TView>>();
         builder.Services.AddHostedService(services => services.GetRequiredService<CaseDecisionGroups<TView>>());
         return builder;

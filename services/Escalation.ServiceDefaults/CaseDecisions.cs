@@ -19,9 +19,9 @@ public sealed record CaseDecision<TView>(
 public static class CaseDecisions
 {
     /// <summary>
-    /// Decides on one case in a transaction of its own: reads it under a row lock on the stream (Marten's
-    /// FetchForExclusiveWriting), decides and appends. If the lock cannot be had in time, Marten throws and the bus's
-    /// retry decides again.
+    /// Decides on one case in a transaction of its own: takes the stream's row lock (the lock Marten's
+    /// FetchForExclusiveWriting takes), reads the case as <typeparamref name="TView"/> (<see cref="CaseViews{TView}"/>),
+    /// decides and appends.
     /// </summary>
     /// <remarks>
     /// Why not optimistic FetchForWriting: several services append to one case stream at nearly the same moment (SLA
@@ -31,20 +31,21 @@ public static class CaseDecisions
     /// under a second from contact to routed).
     /// </remarks>
     /// <returns>The events appended (none when the decision was to do nothing).</returns>
-    public static async Task<IReadOnlyList<ICaseEvent>> DecideAsync<TView>(this IDocumentStore store, CaseDecision<TView> decision,
-        CancellationToken cancellationToken) where TView : class
+    public static async Task<IReadOnlyList<ICaseEvent>> DecideAsync<TView>(this IDocumentStore store, CaseViews<TView> views,
+        CaseDecision<TView> decision, CancellationToken cancellationToken) where TView : class
     {
         await using var session = store.LightweightSession();
-        var stream = await session.Events.FetchForExclusiveWriting<TView>(decision.CaseId, cancellationToken);
-        var events = decision.Decide(stream.Aggregate);
+        await session.LockStreamsAsync([decision.CaseId], cancellationToken);
+        var state = await views.ReadAsync(session, decision.CaseId, cancellationToken);
+        var events = decision.Decide(state);
         if (events.Count == 0)
         {
             return events;
         }
 
-        stream.AppendMany(events.Cast<object>().ToArray());
+        session.Events.Append(decision.CaseId, events.Cast<object>().ToArray());
         session.StampCaseMetadata(decision.CaseId, decision.CausationId, decision.Actor, decision.RulesVersion);
-        decision.Stage?.Invoke(session, stream.Aggregate, events);
+        decision.Stage?.Invoke(session, state, events);
         await session.SaveChangesAsync(cancellationToken);
         return events;
     }

@@ -19,7 +19,7 @@ public sealed class DecisionGroupLockTests(PlatformFixture platform) : IAsyncLif
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20); // without a bound, a group waits 30 s for its lock statement
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
-    private readonly string _database = $"{platform.Infrastructure.DatabaseName}_decision_locks";
+    private ScratchEventStore? _scratch;
     private DocumentStore? _store;
 
     /// <summary>Resolution attempts on a case: enough state for a decision to read.</summary>
@@ -54,8 +54,9 @@ public sealed class DecisionGroupLockTests(PlatformFixture platform) : IAsyncLif
             await takeLock.ExecuteNonQueryAsync(Cancellation);
         }
 
-        var groups = new CaseDecisionGroups<Attempts>(store, new CaseDecisionOptions { MaxCasesPerCommit = 32, ConcurrentCommits = 1, LockWaitMilliseconds = 200 },
-            NullLogger<CaseDecisionGroups<Attempts>>.Instance);
+        var views = new CaseViews<Attempts>(store, new CaseViewOptions(), TimeProvider.System);
+        var options = new CaseDecisionOptions { MaxCasesPerCommit = 32, ConcurrentCommits = 1, LockWaitMilliseconds = 200 };
+        var groups = new CaseDecisionGroups<Attempts>(store, views, options, NullLogger<CaseDecisionGroups<Attempts>>.Instance);
         await groups.StartAsync(Cancellation);
         try
         {
@@ -103,37 +104,19 @@ public sealed class DecisionGroupLockTests(PlatformFixture platform) : IAsyncLif
         return (await session.Events.FetchStreamStateAsync(caseId, Cancellation))!.Version;
     }
 
-    private string ConnectionString => new NpgsqlConnectionStringBuilder(platform.Infrastructure.PostgresConnectionString) { Database = _database }.ConnectionString;
+    private string ConnectionString => _scratch!.ConnectionString;
 
     public async ValueTask InitializeAsync()
     {
-        await AdminAsync($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)");
-        await AdminAsync($"CREATE DATABASE {_database}");
-        _store = DocumentStore.For(options =>
-        {
-            options.Connection(ConnectionString);
-            options.DatabaseSchemaName = "decisions";
-            options.Events.DatabaseSchemaName = EventStore.EventsSchema;
-            options.Events.StreamIdentity = StreamIdentity.AsGuid;
-            options.Events.MetadataConfig.CorrelationIdEnabled = true;
-            options.Events.MetadataConfig.CausationIdEnabled = true;
-            options.Events.MetadataConfig.HeadersEnabled = true;
-            options.AutoCreateSchemaObjects = AutoCreate.All;
-        });
-        await _store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        _scratch = await ScratchEventStore.CreateAsync(platform, "decision_locks", Cancellation);
+        _store = _scratch.Store;
     }
 
     public async ValueTask DisposeAsync()
     {
-        _store?.Dispose();
-        await AdminAsync($"DROP DATABASE IF EXISTS {_database} WITH (FORCE)");
-    }
-
-    private async Task AdminAsync(string sql)
-    {
-        await using var admin = new NpgsqlConnection(platform.Infrastructure.PostgresConnectionString);
-        await admin.OpenAsync(Cancellation);
-        await using var command = new NpgsqlCommand(sql, admin);
-        await command.ExecuteNonQueryAsync(Cancellation);
+        if (_scratch is not null)
+        {
+            await _scratch.DisposeAsync();
+        }
     }
 }

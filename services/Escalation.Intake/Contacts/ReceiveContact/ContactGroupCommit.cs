@@ -16,15 +16,17 @@ namespace Escalation.Intake.Contacts.ReceiveContact;
 public sealed class ContactGroupCommit : IHostedService
 {
     private readonly IDocumentStore _store;
+    private readonly CaseViews<IntakeCase> _views;
     private readonly CaseReferences _references;
     private readonly IntakeOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<ContactGroupCommit> _logger;
     private readonly GroupCommitQueue<PendingContact> _waiting;
 
-    public ContactGroupCommit(IDocumentStore store, CaseReferences references, IntakeOptions options, TimeProvider time, ILogger<ContactGroupCommit> logger)
+    public ContactGroupCommit(IDocumentStore store, CaseViews<IntakeCase> views, CaseReferences references, IntakeOptions options, TimeProvider time,
+        ILogger<ContactGroupCommit> logger)
     {
-        (_store, _references, _options, _time, _logger) = (store, references, options, time, logger);
+        (_store, _views, _references, _options, _time, _logger) = (store, views, references, options, time, logger);
         _waiting = new GroupCommitQueue<PendingContact>(options.MaxContactsPerCommit, options.ConcurrentCommits, CommitAsync);
     }
 
@@ -96,7 +98,7 @@ public sealed class ContactGroupCommit : IHostedService
             (await recordedContacts).Select(contact => contact.Id).ToHashSet(StringComparer.Ordinal),
             (await usedKeys).Select(key => key.Id).ToHashSet(StringComparer.Ordinal));
         var known = (await conversations).ToDictionary(conversation => conversation.Id, StringComparer.Ordinal);
-        var cases = await LockKnownCasesAsync(session, together, known, _options.GroupLockWait);
+        var cases = await LockKnownCasesAsync(session, together, known);
         if (together.Count == 0)
         {
             return [];
@@ -137,8 +139,8 @@ public sealed class ContactGroupCommit : IHostedService
     /// contact whose copy landed, or whose conversation moved to a new case, meanwhile leaves the group.
     /// </summary>
     /// <returns>The current state of each locked case.</returns>
-    private static async Task<Dictionary<Guid, IntakeCase?>> LockKnownCasesAsync(
-        IDocumentSession session, List<PendingContact> together, Dictionary<string, ConversationCase> known, TimeSpan lockWait)
+    private async Task<Dictionary<Guid, IntakeCase?>> LockKnownCasesAsync(
+        IDocumentSession session, List<PendingContact> together, Dictionary<string, ConversationCase> known)
     {
         var followUps = together.Where(pending => known.ContainsKey(pending.ConversationKey)).ToList();
         if (followUps.Count == 0)
@@ -147,12 +149,12 @@ public sealed class ContactGroupCommit : IHostedService
         }
 
         var caseIds = followUps.Select(pending => known[pending.ConversationKey].CaseId).Distinct().ToList();
-        await session.LockStreamsAsync(caseIds, CancellationToken.None, lockWait);
+        await session.LockStreamsAsync(caseIds, CancellationToken.None, _options.GroupLockWait);
 
         var underLock = session.CreateBatchQuery();
         var landed = underLock.LoadMany<ReceivedContact>().ById(followUps.Select(pending => pending.ContactKey).ToArray());
         var current = underLock.LoadMany<ConversationCase>().ById(followUps.Select(pending => pending.ConversationKey).ToArray());
-        var states = caseIds.ToDictionary(id => id, id => underLock.Events.FetchLatest<IntakeCase>(id));
+        var states = caseIds.ToDictionary(id => id, id => _views.Read(underLock, id));
         await underLock.Execute();
 
         var landedKeys = (await landed).Select(contact => contact.Id).ToHashSet(StringComparer.Ordinal);
@@ -163,7 +165,7 @@ public sealed class ContactGroupCommit : IHostedService
         var cases = new Dictionary<Guid, IntakeCase?>();
         foreach (var (id, state) in states)
         {
-            cases[id] = await state;
+            cases[id] = await state.ViewAsync(session, CancellationToken.None);
         }
 
         return cases;

@@ -11,7 +11,7 @@ namespace Escalation.Triage.Incidents.DetectWideImpact;
 /// document and every link are written in one transaction, under a per-cluster lock; the links then reach <c>CaseSignalsConsumer</c> as case
 /// events, which decides each case's escalation like any other trigger.
 /// </summary>
-public sealed partial class WideImpactConsumer(IDocumentStore store, TriageRules rules, TimeProvider time, ILogger<WideImpactConsumer> logger)
+public sealed partial class WideImpactConsumer(IDocumentStore store, CaseViews<TriageCase> views, TriageRules rules, TimeProvider time, ILogger<WideImpactConsumer> logger)
     : IConsumer<ContactReceived>, IConsumer<CaseResolved>, IConsumer<CaseClosed>
 {
     public async Task Consume(ConsumeContext<ContactReceived> context)
@@ -24,7 +24,7 @@ public sealed partial class WideImpactConsumer(IDocumentStore store, TriageRules
 
         await using var session = store.LightweightSession();
         await session.BeginTransactionAsync(context.CancellationToken); // one pooled connection for the read and the write
-        var state = await session.Events.AggregateStreamAsync<TriageCase>(context.Message.CaseId, token: context.CancellationToken);
+        var state = await views.ReadAsync(session, context.Message.CaseId, context.CancellationToken);
         var first = state?.Turns.FirstOrDefault(t => t.Contact.Author == Contracts.AuthorKind.Customer);
         if (state is null || first is null || first.EventId != eventId)
         {
@@ -81,7 +81,7 @@ public sealed partial class WideImpactConsumer(IDocumentStore store, TriageRules
     {
         await using var session = store.LightweightSession();
         await session.BeginTransactionAsync(cancellation);
-        var state = await session.Events.AggregateStreamAsync<TriageCase>(caseId, token: cancellation);
+        var state = await views.ReadAsync(session, caseId, cancellation);
         var first = state?.Turns.FirstOrDefault(t => t.Contact.Author == Contracts.AuthorKind.Customer);
         if (state is null || first is null || !DetectWideImpact.Clusters(state.Category, first.Contact.Entities.Product, rules.WideImpact))
         {
