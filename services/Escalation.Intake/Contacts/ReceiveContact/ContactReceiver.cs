@@ -17,8 +17,8 @@ public sealed record ContactOutcome(Guid CaseId, string Reference, bool Duplicat
 /// can (<see cref="ContactGroupCommit"/>), otherwise alone.
 /// </summary>
 public sealed partial class ContactReceiver(
-    IDocumentStore store, ContactGroupCommit groupCommit, CaseReferences references, IntakeOptions options, TimeProvider time,
-    ILogger<ContactReceiver> logger)
+    IDocumentStore store, CaseViews<IntakeCase> views, ContactGroupCommit groupCommit, CaseReferences references, IntakeOptions options,
+    TimeProvider time, ILogger<ContactReceiver> logger)
 {
     private const int MaxAttempts = 5;
 
@@ -94,11 +94,12 @@ public sealed partial class ContactReceiver(
 
         var now = time.GetUtcNow();
         var conversation = await knownConversation;
-        IEventStream<IntakeCase>? stream = null;
+        IntakeCase? current = null;
         if (conversation is not null)
         {
             // Serialises contacts of one case: they land in lock order, and a reopen decision sees the latest state.
-            stream = await session.Events.FetchForExclusiveWriting<IntakeCase>(conversation.CaseId, cancellationToken);
+            await session.LockStreamsAsync([conversation.CaseId], cancellationToken);
+            current = await views.ReadAsync(session, conversation.CaseId, cancellationToken);
             if ((await session.LoadAsync<ConversationCase>(conversationKey, cancellationToken))?.CaseId != conversation.CaseId)
             {
                 throw new ConversationMovedException(conversationKey);
@@ -111,7 +112,6 @@ public sealed partial class ContactReceiver(
             }
         }
 
-        var current = stream?.Aggregate;
         var opensCase = ReceiveContact.NeedsNewCase(current, options.ReopenWindow, now);
         var target = opensCase
             ? new CaseRef(Guid.CreateVersion7(now), await references.NextAsync(cancellationToken))
@@ -125,7 +125,7 @@ public sealed partial class ContactReceiver(
         }
         else
         {
-            stream!.AppendMany(events);
+            session.Events.Append(target.CaseId, events);
         }
 
         session.StageContactRecords(contactKey, conversationKey, idempotencyKey, target, opensCase, conversationKnown: conversation is not null);
