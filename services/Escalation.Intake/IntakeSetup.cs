@@ -1,6 +1,6 @@
+using Escalation.Intake.Cases;
 using Escalation.Intake.Cases.EraseCustomerData;
 using Escalation.Intake.Cases.ManageLifecycle;
-using Escalation.Intake.Cases;
 using Escalation.Intake.Contacts.ReceiveContact;
 using Escalation.ServiceDefaults;
 using Weasel.Core;
@@ -34,8 +34,8 @@ public static class IntakeSetup
         });
         builder.Services.AddSingleton((builder.Configuration.GetSection("Intake").Get<IntakeOptions>() ?? new IntakeOptions()).Validated());
         builder.Services.AddSingleton<CaseReferences>();
-        // Registered after the bus: hosted services stop in reverse order, so it stops taking contacts first.
         builder.AddCaseViews<IntakeCase>();
+        // Registered after the bus: hosted services stop in reverse order, so it stops taking contacts first.
         builder.Services.AddSingleton<ContactGroupCommit>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ContactGroupCommit>());
         builder.Services.AddScoped<ContactReceiver>();

@@ -16,8 +16,11 @@ public sealed record CaseViewOptions
     /// <summary>A case whose stream is shorter than this is read whole every time (a few rows) and not kept.</summary>
     public int KeepFromEvents { get; init; } = 32;
 
-    /// <summary>The kept views of one view type stand for at most this many events; the least recently used go first.</summary>
-    public int MaxKeptEvents { get; init; } = 50_000;
+    /// <summary>
+    /// The kept views of one view type stand for at most this many events; the least recently read go first. A rough
+    /// bound on memory: a triage view holds each contact, about a kilobyte an event.
+    /// </summary>
+    public int MaxKeptEvents { get; init; } = 20_000;
 
     /// <summary>A kept view not read for this long is dropped.</summary>
     public TimeSpan KeepFor { get; init; } = TimeSpan.FromMinutes(10);
