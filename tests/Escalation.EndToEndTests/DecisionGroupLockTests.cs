@@ -1,8 +1,6 @@
 using Escalation.Contracts;
 using Escalation.Contracts.Cases;
 using Escalation.ServiceDefaults;
-using JasperFx;
-using JasperFx.Events;
 using Marten;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
