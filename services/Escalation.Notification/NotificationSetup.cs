@@ -37,6 +37,7 @@ public static class NotificationSetup
         builder.Services.AddSingleton(services => new WakeSignal(services.GetRequiredService<TimeProvider>(), DeliveryDispatcher.LongestSleep));
         builder.AddEscalationMarten(Schema, options =>
             options.Schema.For<Delivery>().Duplicate(d => d.DueAt!).Index(d => d.TriggerEventId).Index(d => d.CaseId));
+        builder.AddCaseViews<NotificationCase>();
         builder.AddEscalationBus("notification", bus => bus.AddConsumer<CaseEventConsumer>(), orderByCase: true);
         builder.Services.AddHostedService<DeliveryDispatcher>();
         return builder;

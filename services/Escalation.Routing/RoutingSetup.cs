@@ -47,6 +47,7 @@ public static class RoutingSetup
             bus.AddConsumer<EscalationPriorityRaisedConsumer>();
         }, orderByCase: true);
         builder.Services.TryAddSingleton(CaseDecisionOptions.From(builder.Configuration));
+        builder.AddCaseViews<RoutingCase>();
         builder.Services.AddSingleton<EscalationRouter>();
         builder.Services.AddHostedService(services => services.GetRequiredService<EscalationRouter>()); // after the bus: stops first
         return builder;

@@ -19,6 +19,7 @@ namespace Escalation.Notification.Planning;
 /// </summary>
 public sealed partial class CaseEventConsumer(
     IDocumentStore store,
+    CaseViews<NotificationCase> views,
     NotificationRules rules,
     TemplateSet templates,
     DirectoryClient directory,
@@ -81,7 +82,7 @@ public sealed partial class CaseEventConsumer(
         // One round trip (one pooled connection) for both reads; a redelivered event, the rare case, reads the case for nothing.
         var reads = session.CreateBatchQuery();
         var readPlanned = reads.Query<Delivery>().Where(d => d.TriggerEventId == eventId).Any();
-        var readCase = reads.Events.FetchLatest<NotificationCase>(caseId);
+        var readCase = views.Read(reads, caseId);
         await reads.Execute(context.CancellationToken);
         if (await readPlanned)
         {
@@ -89,7 +90,7 @@ public sealed partial class CaseEventConsumer(
             return;
         }
 
-        var state = await readCase;
+        var state = await readCase.ViewAsync(session, context.CancellationToken);
         if (state is null || !rules.For(@event, state).Any())
         {
             return;

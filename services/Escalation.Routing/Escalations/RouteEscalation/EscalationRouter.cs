@@ -22,6 +22,7 @@ public sealed partial class EscalationRouter : IHostedService
 {
     private const string Actor = "service:routing";
     private readonly IDocumentStore _store;
+    private readonly CaseViews<RoutingCase> _views;
     private readonly RoutingSettings _settings;
     private readonly QueueDispatcher _queues;
     private readonly TimeProvider _time;
@@ -29,10 +30,10 @@ public sealed partial class EscalationRouter : IHostedService
     private readonly GroupCommitQueue<Pending> _waiting;
     private readonly TimeSpan _groupLockWait;
 
-    public EscalationRouter(IDocumentStore store, RoutingSettings settings, QueueDispatcher queues, TimeProvider time, CaseDecisionOptions options,
-        ILogger<EscalationRouter> logger)
+    public EscalationRouter(IDocumentStore store, CaseViews<RoutingCase> views, RoutingSettings settings, QueueDispatcher queues, TimeProvider time,
+        CaseDecisionOptions options, ILogger<EscalationRouter> logger)
     {
-        (_store, _settings, _queues, _time, _logger) = (store, settings, queues, time, logger);
+        (_store, _views, _settings, _queues, _time, _logger) = (store, views, settings, queues, time, logger);
         _waiting = new GroupCommitQueue<Pending>(options.MaxCasesPerCommit, options.ConcurrentCommits, CommitAsync);
         _groupLockWait = options.LockWait;
     }
@@ -103,11 +104,16 @@ public sealed partial class EscalationRouter : IHostedService
         // triage names one) needs its case read here, for the case's category.
         var before = session.CreateBatchQuery();
         var readCases = pendings.Select(pending => string.IsNullOrWhiteSpace(pending.Requested.RequiredCapability)
-            ? before.Events.FetchLatest<RoutingCase>(pending.Requested.CaseId)
-            : Task.FromResult<RoutingCase?>(null)).ToList();
+            ? _views.Read(before, pending.Requested.CaseId)
+            : null).ToList();
         var readOpen = before.Query<Assignment>().Where(a => a.CaseId.IsOneOf(caseIds) && a.Status != AssignmentStatus.Closed).ToList();
         await before.Execute(cancellation);
-        var categoryCases = await Task.WhenAll(readCases);
+        var categoryCases = new RoutingCase?[pendings.Count];
+        for (var i = 0; i < pendings.Count; i++)
+        {
+            categoryCases[i] = readCases[i] is { } read ? await read.ViewAsync(session, cancellation) : null;
+        }
+
         var cells = await session.CellsAsync(_settings,
             pendings.Select((pending, i) => (RouteEscalation.CapabilityOf(pending.Requested, categoryCases[i]), pending.Requested.ToTier)).ToList(), cancellation);
         var superseded = (await readOpen).Where(a => pendings.Any(p => p.Requested.CaseId == a.CaseId && p.Requested.EscalationId != a.Id)).ToList();
@@ -117,10 +123,15 @@ public sealed partial class EscalationRouter : IHostedService
         await session.LockTeamsAsync(teams, cancellation);
         await session.LockStreamsAsync(caseIds, cancellation, lockWait);
         var locked = session.CreateBatchQuery();
-        var readStates = caseIds.Select(id => locked.Events.FetchLatest<RoutingCase>(id)).ToList();
+        var readStates = caseIds.Select(id => _views.Read(locked, id)).ToList();
         var readSuperseded = superseded.Count == 0 ? null : locked.LoadMany<Assignment>().ById(superseded.Select(a => a.Id).ToArray());
         await locked.Execute(cancellation);
-        var states = await Task.WhenAll(readStates);
+        var states = new RoutingCase?[caseIds.Length];
+        for (var i = 0; i < caseIds.Length; i++)
+        {
+            states[i] = await readStates[i].ViewAsync(session, cancellation);
+        }
+
         var stillOpen = readSuperseded is null ? [] : await readSuperseded;
         var rosters = await session.TeamsAsync(teams, cancellation);
 
