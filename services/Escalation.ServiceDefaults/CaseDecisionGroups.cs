@@ -118,13 +118,14 @@ public sealed class CaseDecisionGroups<TView> : IHostedService where TView : cla
         await using var session = _store.LightweightSession();
         await session.LockStreamsAsync(together.Select(pending => pending.Decision.CaseId), CancellationToken.None, _lockWait);
         var read = session.CreateBatchQuery();
-        var views = together.Select(pending => _views.Read(read, pending.Decision.CaseId)).ToList();
+        var reads = together.Select(pending => _views.Read(read, pending.Decision.CaseId)).ToList();
         await read.Execute();
+        var states = await _views.ViewsAsync(reads, session, CancellationToken.None);
 
         var appending = false;
         for (var i = 0; i < together.Count; i++)
         {
-            var (pending, state) = (together[i], await views[i].ViewAsync(session, CancellationToken.None));
+            var (pending, state) = (together[i], states[i]);
             var decision = pending.Decision;
             IReadOnlyList<ICaseEvent> events;
             try

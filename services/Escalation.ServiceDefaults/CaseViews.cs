@@ -96,6 +96,21 @@ public sealed class CaseViews<TView> where TView : class
         return await FoldAsync(session, caseId, kept, events, cancellationToken);
     }
 
+    /// <summary>
+    /// The views of reads queued on one batch, in order (null where no read was queued). One after another: a fold may
+    /// read the stream whole on <paramref name="session"/>, and a session runs one command at a time.
+    /// </summary>
+    public async Task<TView?[]> ViewsAsync(IReadOnlyList<PendingView?> pending, IQuerySession session, CancellationToken cancellationToken)
+    {
+        var views = new TView?[pending.Count];
+        for (var i = 0; i < pending.Count; i++)
+        {
+            views[i] = pending[i] is { } read ? await read.ViewAsync(session, cancellationToken) : null;
+        }
+
+        return views;
+    }
+
     /// <summary>A read queued on a batch query.</summary>
     public sealed class PendingView(CaseViews<TView> views, Guid caseId, KeptView? kept, Task<IReadOnlyList<IEvent>> events)
     {
@@ -154,18 +169,20 @@ public sealed class CaseViews<TView> where TView : class
             if (now >= _nextExpiry)
             {
                 _nextExpiry = now + _options.KeepFor / 10;
-                RemoveWhere(kept => kept.LastRead <= now - _options.KeepFor);
+                foreach (var stale in _kept.Where(entry => entry.Value.LastRead <= now - _options.KeepFor).Select(entry => entry.Key).ToList())
+                {
+                    Forget(stale);
+                }
             }
 
             if (_keptEvents > _options.MaxKeptEvents)
             {
                 // The least recently read first, down to nine tenths of the budget, so this does not run on every keep.
                 var target = _options.MaxKeptEvents * 9 / 10;
-                foreach (var (id, kept) in _kept.OrderBy(entry => entry.Value.LastRead).ToList())
+                foreach (var id in _kept.OrderBy(entry => entry.Value.LastRead).Select(entry => entry.Key).ToList())
                 {
                     if (_keptEvents <= target) break;
-                    _kept.Remove(id);
-                    _keptEvents -= kept.Version;
+                    Forget(id);
                 }
             }
         }
@@ -181,15 +198,6 @@ public sealed class CaseViews<TView> where TView : class
             {
                 _keptEvents -= kept.Version;
             }
-        }
-    }
-
-    private void RemoveWhere(Func<KeptView, bool> stale)
-    {
-        foreach (var (id, kept) in _kept.Where(entry => stale(entry.Value)).ToList())
-        {
-            _kept.Remove(id);
-            _keptEvents -= kept.Version;
         }
     }
 }

@@ -469,7 +469,8 @@ public sealed class PlatformFixture : IAsyncLifetime
     private static (int First, int Last) BelowEphemeralPorts()
     {
         const string EphemeralRange = "/proc/sys/net/ipv4/ip_local_port_range";
-        var firstEphemeral = File.Exists(EphemeralRange) && int.TryParse(File.ReadAllText(EphemeralRange).Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[0], out var low)
+        var range = File.Exists(EphemeralRange) ? File.ReadAllText(EphemeralRange).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries) : [];
+        var firstEphemeral = range.Length > 0 && int.TryParse(range[0], out var low)
             ? low
             : 49_152; // the IANA dynamic range, which Windows and macOS use
         var last = firstEphemeral - 1;

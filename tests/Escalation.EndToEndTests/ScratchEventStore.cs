@@ -26,8 +26,8 @@ public sealed class ScratchEventStore : IAsyncDisposable
     {
         var admin = platform.Infrastructure.PostgresConnectionString;
         var database = $"{platform.Infrastructure.DatabaseName}_{name}";
-        await AdminAsync(admin, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)", cancellation);
-        await AdminAsync(admin, $"CREATE DATABASE {database}", cancellation);
+        await RunAsync(admin, $"DROP DATABASE IF EXISTS {database} WITH (FORCE)", cancellation);
+        await RunAsync(admin, $"CREATE DATABASE {database}", cancellation);
         var store = DocumentStore.For(options =>
         {
             options.Connection(ConnectionTo(admin, database));
@@ -43,27 +43,24 @@ public sealed class ScratchEventStore : IAsyncDisposable
         return new ScratchEventStore(admin, database, store);
     }
 
-    /// <summary>Runs one statement on the scratch database, behind Marten's back.</summary>
-    public async Task ExecuteAsync(string sql, CancellationToken cancellation)
-    {
-        // Unpooled: a pooled connection would outlive the database, which the next test of the class drops and creates.
-        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false }.ConnectionString);
-        await connection.OpenAsync(cancellation);
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(cancellation);
-    }
+    /// <summary>
+    /// Runs one statement on the scratch database, behind Marten's back, unpooled: a pooled connection would outlive
+    /// the database, which the next test of the class drops and creates.
+    /// </summary>
+    public Task ExecuteAsync(string sql, CancellationToken cancellation) =>
+        RunAsync(new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false }.ConnectionString, sql, cancellation);
 
     public async ValueTask DisposeAsync()
     {
         Store.Dispose();
-        await AdminAsync(_admin, $"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", CancellationToken.None);
+        await RunAsync(_admin, $"DROP DATABASE IF EXISTS {_database} WITH (FORCE)", CancellationToken.None);
     }
 
     private static string ConnectionTo(string admin, string database) => new NpgsqlConnectionStringBuilder(admin) { Database = database }.ConnectionString;
 
-    private static async Task AdminAsync(string admin, string sql, CancellationToken cancellation)
+    private static async Task RunAsync(string connectionString, string sql, CancellationToken cancellation)
     {
-        await using var connection = new NpgsqlConnection(admin);
+        await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellation);
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync(cancellation);

@@ -154,7 +154,7 @@ public sealed class ContactGroupCommit : IHostedService
         var underLock = session.CreateBatchQuery();
         var landed = underLock.LoadMany<ReceivedContact>().ById(followUps.Select(pending => pending.ContactKey).ToArray());
         var current = underLock.LoadMany<ConversationCase>().ById(followUps.Select(pending => pending.ConversationKey).ToArray());
-        var states = caseIds.ToDictionary(id => id, id => _views.Read(underLock, id));
+        var readStates = caseIds.Select(id => _views.Read(underLock, id)).ToList();
         await underLock.Execute();
 
         var landedKeys = (await landed).Select(contact => contact.Id).ToHashSet(StringComparer.Ordinal);
@@ -162,13 +162,8 @@ public sealed class ContactGroupCommit : IHostedService
         together.RemoveAll(pending => known.TryGetValue(pending.ConversationKey, out var conversation)
             && (landedKeys.Contains(pending.ContactKey) || currentCases.GetValueOrDefault(pending.ConversationKey) != conversation.CaseId));
 
-        var cases = new Dictionary<Guid, IntakeCase?>();
-        foreach (var (id, state) in states)
-        {
-            cases[id] = await state.ViewAsync(session, CancellationToken.None);
-        }
-
-        return cases;
+        var states = await _views.ViewsAsync(readStates, session, CancellationToken.None);
+        return caseIds.Zip(states).ToDictionary(pair => pair.First, pair => pair.Second);
     }
 
     private const string GroupSizeTag = "escalation.contact_group.size";

@@ -108,12 +108,7 @@ public sealed partial class EscalationRouter : IHostedService
             : null).ToList();
         var readOpen = before.Query<Assignment>().Where(a => a.CaseId.IsOneOf(caseIds) && a.Status != AssignmentStatus.Closed).ToList();
         await before.Execute(cancellation);
-        var categoryCases = new RoutingCase?[pendings.Count];
-        for (var i = 0; i < pendings.Count; i++)
-        {
-            categoryCases[i] = readCases[i] is { } read ? await read.ViewAsync(session, cancellation) : null;
-        }
-
+        var categoryCases = await _views.ViewsAsync(readCases, session, cancellation);
         var cells = await session.CellsAsync(_settings,
             pendings.Select((pending, i) => (RouteEscalation.CapabilityOf(pending.Requested, categoryCases[i]), pending.Requested.ToTier)).ToList(), cancellation);
         var superseded = (await readOpen).Where(a => pendings.Any(p => p.Requested.CaseId == a.CaseId && p.Requested.EscalationId != a.Id)).ToList();
@@ -126,12 +121,7 @@ public sealed partial class EscalationRouter : IHostedService
         var readStates = caseIds.Select(id => _views.Read(locked, id)).ToList();
         var readSuperseded = superseded.Count == 0 ? null : locked.LoadMany<Assignment>().ById(superseded.Select(a => a.Id).ToArray());
         await locked.Execute(cancellation);
-        var states = new RoutingCase?[caseIds.Length];
-        for (var i = 0; i < caseIds.Length; i++)
-        {
-            states[i] = await readStates[i].ViewAsync(session, cancellation);
-        }
-
+        var states = await _views.ViewsAsync(readStates, session, cancellation);
         var stillOpen = readSuperseded is null ? [] : await readSuperseded;
         var rosters = await session.TeamsAsync(teams, cancellation);
 
